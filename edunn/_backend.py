@@ -1,0 +1,355 @@
+"""设备与数据类型：edunn 里唯一知道 numpy 与 cupy 区别的地方。
+
+每个张量的设备决定它的数组模块（array module）：``cpu`` 用 numpy，``cuda`` 用 cupy。
+算子与优化器只通过 ``xp = tensor._xp`` 取数组模块，不写 ``if device == ...`` 分支。
+"""
+
+import os
+
+import ml_dtypes
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# 设备（device）
+# ---------------------------------------------------------------------------
+
+
+class device:
+    """设备描述，与 ``torch.device`` 相同：``device("cpu")``、``device("cuda:0")``、``device("cuda", 1)``。"""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments: got {type!r}")
+        if ":" in type:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
+            type, _, index_text = type.partition(":")
+            if not index_text.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{index_text}'")
+            index = int(index_text)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type}"
+            )
+        if type == "cpu" and index not in (None, 0):
+            raise RuntimeError(f"CPU device index must be -1 or zero, got {index}")
+        if type == "cuda" and index is None:
+            index = 0
+        self.type = type
+        self.index = None if type == "cpu" else index
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+def as_device(value):
+    """把字符串、整数（CUDA 序号）或 device 统一成 device。"""
+    if value is None:
+        return device("cpu")
+    if isinstance(value, device):
+        return value
+    if isinstance(value, int):
+        return device("cuda", value)
+    return device(value)
+
+
+_cupy = None
+
+
+def _import_cupy():
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as error:
+            raise RuntimeError(
+                "edunn's cuda device needs cupy, which is not installed. "
+                "Install it with: pip install 'edunn[cuda]'"
+            ) from error
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as error:  # cupy 在没有驱动时抛出 CUDARuntimeError
+            raise RuntimeError(f"cupy is installed but no CUDA GPU is usable: {error}") from error
+        if count == 0:
+            raise RuntimeError("cupy is installed but no CUDA GPU is visible")
+        _cupy = cupy
+    return _cupy
+
+
+def get_array_module(dev):
+    """返回设备对应的数组模块：cpu -> numpy，cuda -> cupy（首次使用时才导入）。"""
+    if dev.type == "cpu":
+        return np
+    return _import_cupy()
+
+
+def cuda_is_available():
+    try:
+        _import_cupy()
+    except RuntimeError:
+        return False
+    return True
+
+
+def cuda_device_count():
+    return _import_cupy().cuda.runtime.getDeviceCount() if cuda_is_available() else 0
+
+
+def array_device(array):
+    """返回数组所在的设备。"""
+    if isinstance(array, np.ndarray) or np.isscalar(array):
+        return device("cpu")
+    return device("cuda", int(array.device.id))
+
+
+def move_array(array, dev):
+    """把数组复制到目标设备（相同设备时原样返回）。"""
+    src = array_device(array)
+    if src == dev:
+        return array
+    if dev.type == "cpu":
+        return array.get()
+    cupy = _import_cupy()
+    with cupy.cuda.Device(dev.index):
+        return cupy.asarray(array)
+
+
+def default_device():
+    """笔记本和测试的默认设备，来自环境变量 EDUNN_DEVICE（默认 cpu）。"""
+    return as_device(os.environ.get("EDUNN_DEVICE", "cpu"))
+
+
+# ---------------------------------------------------------------------------
+# 数据类型（dtype）
+# ---------------------------------------------------------------------------
+
+
+class dtype:
+    """edunn 的数据类型，名字与 torch 相同；``numpy`` 属性是存储用的 numpy 类型。"""
+
+    __slots__ = ("name", "numpy", "is_floating_point", "is_signed", "itemsize", "_rank", "_torch_name")
+
+    def __init__(self, name, numpy_dtype, is_floating_point, rank, torch_name):
+        self.name = name
+        self.numpy = np.dtype(numpy_dtype)
+        self.is_floating_point = is_floating_point
+        self.is_signed = name != "bool"
+        self.itemsize = self.numpy.itemsize
+        self._rank = rank
+        self._torch_name = torch_name
+
+    @property
+    def is_complex(self):
+        return False
+
+    def __repr__(self):
+        return f"edunn.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+bool_ = dtype("bool", np.bool_, False, 0, "Bool")
+uint8 = dtype("uint8", np.uint8, False, 1, "Byte")
+int8 = dtype("int8", np.int8, False, 1, "Char")
+int16 = dtype("int16", np.int16, False, 2, "Short")
+int32 = dtype("int32", np.int32, False, 3, "Int")
+int64 = dtype("int64", np.int64, False, 4, "Long")
+float16 = dtype("float16", np.float16, True, 5, "Half")
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, True, 5, "BFloat16")
+float32 = dtype("float32", np.float32, True, 6, "Float")
+float64 = dtype("float64", np.float64, True, 7, "Double")
+
+all_dtypes = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+_by_numpy = {d.numpy: d for d in all_dtypes}
+_by_name = {d.name: d for d in all_dtypes}
+_by_name.update({"bool": bool_, "half": float16, "float": float32, "double": float64,
+                 "long": int64, "int": int32, "short": int16})
+
+_default_float = float32
+
+
+def get_default_dtype():
+    return _default_float
+
+
+def set_default_dtype(d):
+    global _default_float
+    d = as_dtype(d)
+    if d not in (float16, bfloat16, float32, float64):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+
+
+def as_dtype(value):
+    """把 edunn.dtype、名字（"float32"）或 numpy 类型统一成 edunn.dtype；不支持时抛 TypeError。"""
+    if isinstance(value, dtype):
+        return value
+    if isinstance(value, str) and value in _by_name:
+        return _by_name[value]
+    if value is float:
+        return float64
+    if value is int:
+        return int64
+    if value is bool:
+        return bool_
+    try:
+        np_dtype = np.dtype(value)
+    except TypeError:
+        np_dtype = None
+    if np_dtype is not None and np_dtype in _by_numpy:
+        return _by_numpy[np_dtype]
+    supported = ", ".join(d.name for d in all_dtypes)
+    raise TypeError(f"unsupported dtype {value!r}; edunn supports: {supported}")
+
+
+def dtype_of_array(array):
+    try:
+        return _by_numpy[array.dtype]
+    except KeyError:
+        supported = ", ".join(d.name for d in all_dtypes)
+        raise TypeError(f"unsupported array dtype {array.dtype}; edunn supports: {supported}") from None
+
+
+def _category(d):
+    if d is bool_:
+        return 0
+    return 2 if d.is_floating_point else 1
+
+
+def promote_types(a, b):
+    """两个 dtype 的公共类型，与 ``torch.promote_types`` 一致。"""
+    if a is b:
+        return a
+    if {a, b} == {float16, bfloat16}:
+        return float32
+    if {a, b} == {uint8, int8}:
+        return int16
+    return a if a._rank >= b._rank else b
+
+
+def result_type(*operands):
+    """按 torch 的规则求运算结果类型。
+
+    参与者分三级：有维度的张量 > 零维张量 > Python 数值。同一类别（bool < 整数 < 浮点）内，
+    高一级参与者决定结果；低一级参与者只有在类别更高时才改变结果，此时零维张量给出它自己的
+    dtype，Python 数值给出该类别的默认类型（浮点为默认浮点类型，整数为 int64）。
+    """
+    dims, zero_dims, scalars = [], [], []
+    for op in operands:
+        if isinstance(op, bool):
+            scalars.append(bool_)
+        elif isinstance(op, int):
+            scalars.append(int64)
+        elif isinstance(op, float):
+            scalars.append(float64)
+        elif hasattr(op, "dtype") and hasattr(op, "dim"):
+            (dims if op.dim() > 0 else zero_dims).append(op.dtype)
+        else:
+            raise TypeError(f"unsupported operand type {type(op).__name__}")
+
+    def combine(types):
+        out = None
+        for t in types:
+            out = t if out is None else promote_types(out, t)
+        return out
+
+    result = combine(dims)
+    zero = combine(zero_dims)
+    if zero is not None and (result is None or _category(zero) > _category(result)):
+        result = zero
+    scalar = combine(scalars)
+    if scalar is not None and (result is None or _category(scalar) > _category(result)):
+        category = _category(scalar)
+        result = {0: bool_, 1: int64, 2: _default_float}[category]
+    return result
+
+
+def can_cast(src, dst):
+    """结果类型 src 能否写进 dst 类型的张量（就地运算用），与 ``torch.can_cast`` 一致。"""
+    return _category(src) <= _category(dst)
+
+
+def torch_type_name(d):
+    """torch 报错信息里的旧式类型名，例如 float32 -> FloatTensor。"""
+    return f"torch.{d._torch_name}Tensor"
+
+
+# ---------------------------------------------------------------------------
+# 随机数
+# ---------------------------------------------------------------------------
+
+_generators = {}
+_seed = None
+
+
+def manual_seed(seed):
+    """为所有设备设定随机种子。edunn 用 numpy/cupy 的 PCG64，与 torch 的随机流不同。"""
+    global _seed
+    seed = int(seed)
+    if seed < 0:
+        raise RuntimeError(f"manual_seed expected a non-negative integer seed, got {seed}")
+    _seed = seed
+    _generators.clear()
+
+
+def generator(dev):
+    key = str(dev)
+    gen = _generators.get(key)
+    if gen is None:
+        xp = get_array_module(dev)
+        seed = _seed if _seed is not None else np.random.SeedSequence().entropy
+        gen = xp.random.default_rng(seed)
+        _generators[key] = gen
+    return gen
+
+
+# ---------------------------------------------------------------------------
+# 与设备有关的数组小工具（唯一允许区分 numpy / cupy 的地方）
+# ---------------------------------------------------------------------------
+
+
+def scatter_add(xp, target, index, values):
+    """``target[index] += values``，重复下标会累加（numpy 的 add.at，cupy 的 scatter_add）。"""
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+
+def reshape_view(array, shape):
+    """不复制地改变形状；做不到时返回 None。"""
+    if isinstance(array, np.ndarray):
+        try:
+            return np.reshape(array, shape, copy=False)
+        except ValueError:
+            return None
+    view = array.view()
+    try:
+        view.shape = shape
+    except AttributeError:
+        return None
+    return view
+
+
+def to_numpy(array):
+    return array if isinstance(array, np.ndarray) else array.get()
