@@ -54,8 +54,10 @@ $(MATHJAX_JS):
 font:
 	tools/install_cjk_font.sh
 
+# --all re-reads every page, so every notebook is executed against the current
+# edunn. An incremental build would skip notebooks whose file did not change.
 book: setup
-	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/jupyter-book build . --all -W --keep-going
 	$(BIN)/python tools/check_site.py _build/html
 	@echo "Built $(CURDIR)/_build/html/index.html"
 
