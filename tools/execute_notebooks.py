@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KERNELSPEC = {
@@ -95,7 +95,7 @@ def main() -> int:
         print(f"executing {display_path(path)} ...", flush=True)
         try:
             execute_notebook(path, args.timeout)
-        except (CellExecutionError, CellTimeoutError) as error:
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
             # The stored notebook stays as it was; the error names the failing cell.
             print(f"error: {path.name} failed and was not rewritten:\n{error}", file=sys.stderr)
             failed.append(path)
