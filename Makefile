@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SETUP_STAMP := $(VENV)/.edunn-setup-stamp
 
 MATHJAX_VERSION := 3.2.2
-# Copied into the built site's _static/ as an extra path; see html_extra_path in _config.yml.
+# Sphinx copies _vendor/ into the site root (html_extra_path in _config.yml).
 MATHJAX_DIR := _vendor/_static/mathjax
 MATHJAX_JS := $(MATHJAX_DIR)/tex-mml-chtml.js
 

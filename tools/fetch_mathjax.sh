@@ -4,7 +4,7 @@
 # it loads on demand, its fonts and its license (about 8 MB). The SVG output and
 # the other prebuilt bundles are left out.
 #
-# Usage: tools/fetch_mathjax.sh VERSION DEST   (for example 3.2.2 _static/mathjax)
+# Usage: tools/fetch_mathjax.sh VERSION DEST   (for example 3.2.2 _vendor/_static/mathjax)
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
