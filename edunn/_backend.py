@@ -70,53 +70,151 @@ def as_device(value):
     return device(value)
 
 
+# ---------------------------------------------------------------------------
+# CUDA：通过 cupy 使用 GPU
+# ---------------------------------------------------------------------------
+
 _cupy = None
+_cuda_failure = None  # (异常类型, 信息)：第一次失败后记住原因，之后不再反复尝试导入
+_cuda_count = 0
 
 
-def _import_cupy():
-    global _cupy
-    if _cupy is None:
-        try:
-            import cupy
-        except ImportError as error:
-            raise RuntimeError(
-                "edunn's cuda device needs cupy, which is not installed. "
-                "Install it with: pip install 'edunn[cuda]'"
-            ) from error
-        try:
-            count = cupy.cuda.runtime.getDeviceCount()
-        except Exception as error:  # cupy 在没有驱动时抛出 CUDARuntimeError
-            raise RuntimeError(f"cupy is installed but no CUDA GPU is usable: {error}") from error
-        if count == 0:
-            raise RuntimeError("cupy is installed but no CUDA GPU is visible")
-        _cupy = cupy
-    return _cupy
+def _load_cupy():
+    """导入 cupy、数出 GPU 并在 GPU 上跑一个小核函数；缺了哪一样，就在异常信息里指出哪一样。
+
+    没有 cupy 时抛 AssertionError，与没有 CUDA 支持的 torch 相同（"Torch not compiled with CUDA
+    enabled"）；装了 cupy 却用不了 GPU（没有驱动、没有 GPU、缺 CUDA 运行库）时抛 RuntimeError。
+    """
+    global _cupy, _cuda_failure, _cuda_count
+    if _cupy is not None:
+        return _cupy
+    if _cuda_failure is not None:
+        kind, message = _cuda_failure
+        raise kind(message)
+    try:
+        import cupy
+    except ImportError as error:
+        _cuda_failure = (AssertionError, (
+            f"edunn's cuda device needs CuPy, which could not be imported ({error}). Install the CuPy wheel "
+            "that matches your NVIDIA driver: pip install 'edunn[cuda]' for CUDA 12, "
+            "pip install 'edunn[cuda13]' for CUDA 13."
+        ))
+        raise AssertionError(_cuda_failure[1]) from error
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # cupy 在没有驱动或 GPU 时抛 CUDARuntimeError
+        _cuda_failure = (RuntimeError, (
+            f"CuPy is installed but CUDA cannot be used: {error}. "
+            "Check that an NVIDIA GPU and its driver are present (nvidia-smi lists them)."
+        ))
+        raise RuntimeError(_cuda_failure[1]) from error
+    if count == 0:
+        _cuda_failure = (RuntimeError, (
+            "CuPy is installed but no CUDA GPU is visible; check nvidia-smi and CUDA_VISIBLE_DEVICES."
+        ))
+        raise RuntimeError(_cuda_failure[1])
+    try:
+        # 第一个核函数要由 NVRTC 现场编译：缺 CUDA 运行库时在这里就报错，而不是在第一次运算时
+        (cupy.arange(3, dtype=cupy.float32) * 2).sum().item()
+    except Exception as error:
+        _cuda_failure = (RuntimeError, (
+            f"CuPy found {count} CUDA GPU(s) but cannot run a kernel: {error}. CuPy needs the CUDA "
+            "runtime libraries: install them with the CuPy wheel's [ctk] extra "
+            "(pip install 'cupy-cuda12x[ctk]' or 'cupy-cuda13x[ctk]') or install a CUDA Toolkit."
+        ))
+        raise RuntimeError(_cuda_failure[1]) from error
+    _cupy, _cuda_count = cupy, count
+    return cupy
+
+
+def _check_cuda_index(dev):
+    if not 0 <= dev.index < _cuda_count:
+        raise RuntimeError(
+            f"CUDA error: invalid device ordinal: {dev} was requested, but only {_cuda_count} CUDA "
+            f"device(s) are visible (cuda:0 to cuda:{_cuda_count - 1})."
+        )
 
 
 def get_array_module(dev):
-    """返回设备对应的数组模块：cpu -> numpy，cuda -> cupy（首次使用时才导入）。"""
+    """返回设备对应的数组模块：cpu -> numpy，cuda -> cupy（首次使用时才导入）。
+
+    cupy 不可用时抛出说明原因的异常；cuda 序号超出可见 GPU 的个数时抛 RuntimeError，与 torch 相同。
+    """
     if dev.type == "cpu":
         return np
-    return _import_cupy()
+    cupy = _load_cupy()
+    _check_cuda_index(dev)
+    return cupy
 
 
 def cuda_is_available():
     try:
-        _import_cupy()
-    except RuntimeError:
+        _load_cupy()
+    except (AssertionError, RuntimeError):
         return False
     return True
 
 
+def cuda_unavailable_reason():
+    """cuda 设备不可用的原因（一句话）；可用时返回 None。测试用它作为跳过的理由。"""
+    try:
+        _load_cupy()
+    except (AssertionError, RuntimeError) as error:
+        return str(error)
+    return None
+
+
 def cuda_device_count():
-    return _import_cupy().cuda.runtime.getDeviceCount() if cuda_is_available() else 0
+    return _cuda_count if cuda_is_available() else 0
+
+
+def cuda_device(value=None):
+    """把 ``Tensor.cuda(device)``/``edunn.cuda.*(device)`` 的参数统一成 cuda 设备；None 表示当前设备。"""
+    if value is None:
+        return device("cuda", cuda_current_device())
+    dev = as_device(value)
+    if dev.type != "cuda":
+        raise RuntimeError(f"Invalid device, must be cuda device, got {dev}")
+    return dev
+
+
+def cuda_current_device():
+    return _load_cupy().cuda.runtime.getDevice()
+
+
+def cuda_device_name(dev):
+    cupy = _load_cupy()
+    if not 0 <= dev.index < _cuda_count:
+        raise AssertionError(f"Invalid device id: {dev} (visible CUDA devices: {_cuda_count})")
+    name = cupy.cuda.runtime.getDeviceProperties(dev.index)["name"]
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def cuda_synchronize(dev):
+    """等 dev 上已提交的所有核函数执行完。"""
+    cupy = get_array_module(dev)
+    cupy.cuda.Device(dev.index).synchronize()
 
 
 def array_device(array):
     """返回数组所在的设备。"""
-    if isinstance(array, np.ndarray) or np.isscalar(array):
+    if isinstance(array, (np.ndarray, np.generic)) or np.isscalar(array):
         return device("cpu")
     return device("cuda", int(array.device.id))
+
+
+def is_device_array(value):
+    """value 是不是 GPU 上的数组（cupy.ndarray）；不导入 cupy。"""
+    return type(value).__module__.startswith("cupy") and hasattr(value, "shape")
+
+
+def check_device_dtype(dev, d):
+    """cupy 没有 bfloat16：在 cuda 上创建或转换成 bfloat16 时给出清楚的错误。"""
+    if dev.type == "cuda" and d is bfloat16:
+        raise TypeError(
+            "edunn's cuda device does not support bfloat16 because CuPy has no bfloat16 dtype; "
+            "use float16 or float32 on cuda, or keep bfloat16 tensors on the cpu."
+        )
 
 
 def move_array(array, dev):
@@ -126,7 +224,9 @@ def move_array(array, dev):
         return array
     if dev.type == "cpu":
         return array.get()
-    cupy = _import_cupy()
+    cupy = get_array_module(dev)
+    if getattr(array, "dtype", None) == bfloat16.numpy:
+        check_device_dtype(dev, bfloat16)
     with cupy.cuda.Device(dev.index):
         return cupy.asarray(array)
 
@@ -298,25 +398,76 @@ def torch_type_name(d):
 
 _generators = {}
 _seed = None
+_cuda_seed = None  # edunn.cuda.manual_seed 设定的种子，只作用于 cuda 设备
 
 
 def manual_seed(seed):
-    """为所有设备设定随机种子。edunn 用 numpy/cupy 的 PCG64，与 torch 的随机流不同。"""
-    global _seed
+    """为所有设备设定随机种子。edunn 用 numpy 的 PCG64，与 torch 的随机流不同。"""
+    global _seed, _cuda_seed
     seed = int(seed)
     if seed < 0:
         raise RuntimeError(f"manual_seed expected a non-negative integer seed, got {seed}")
-    _seed = seed
+    _seed, _cuda_seed = seed, None
     _generators.clear()
 
 
+def manual_seed_cuda(seed):
+    """只为 cuda 设备设定随机种子（``edunn.cuda.manual_seed``）；没有 GPU 时也可以调用，与 torch 相同。"""
+    global _cuda_seed
+    seed = int(seed)
+    if seed < 0:
+        raise RuntimeError(f"manual_seed expected a non-negative integer seed, got {seed}")
+    _cuda_seed = seed
+    for key in [k for k in _generators if k.startswith("cuda")]:
+        del _generators[key]
+
+
+class _DeviceGenerator:
+    """cuda 设备的随机数生成器：在 CPU 上用 PCG64 抽样，再把结果复制到 GPU。
+
+    因为抽样方式与 cpu 设备完全相同，同一个种子在 cpu 与 cuda 上给出同样的随机数，
+    章节的输出因此与设备无关。torch 不是这样：它的 cpu 与 cuda 随机流不同。
+    代价是每次抽样多一次主机到 GPU 的复制。
+    """
+
+    def __init__(self, rng, dev):
+        self._rng = rng
+        self._device = dev
+
+    def _sample(self, name, *args, **kwargs):
+        values = getattr(self._rng, name)(*args, **kwargs)
+        return move_array(values, self._device) if isinstance(values, np.ndarray) else values
+
+    def random(self, *args, **kwargs):
+        return self._sample("random", *args, **kwargs)
+
+    def standard_normal(self, *args, **kwargs):
+        return self._sample("standard_normal", *args, **kwargs)
+
+    def normal(self, *args, **kwargs):
+        return self._sample("normal", *args, **kwargs)
+
+    def uniform(self, *args, **kwargs):
+        return self._sample("uniform", *args, **kwargs)
+
+    def integers(self, *args, **kwargs):
+        return self._sample("integers", *args, **kwargs)
+
+    def permutation(self, *args, **kwargs):
+        return self._sample("permutation", *args, **kwargs)
+
+
 def generator(dev):
+    """设备 dev 的默认随机数生成器：cpu 上是 numpy 的 Generator，cuda 上是结果在 GPU 上的同一种生成器。"""
     key = str(dev)
     gen = _generators.get(key)
     if gen is None:
-        xp = get_array_module(dev)
-        seed = _seed if _seed is not None else np.random.SeedSequence().entropy
-        gen = xp.random.default_rng(seed)
+        seed = _cuda_seed if dev.type == "cuda" and _cuda_seed is not None else _seed
+        rng = np.random.default_rng(seed if seed is not None else np.random.SeedSequence().entropy)
+        if dev.type == "cuda":
+            get_array_module(dev)  # 没有 cupy 或 GPU 时在这里给出清楚的错误
+            rng = _DeviceGenerator(rng, dev)
+        gen = rng
         _generators[key] = gen
     return gen
 
