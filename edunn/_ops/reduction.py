@@ -117,9 +117,9 @@ class MaxDim(ArrayFunction):
         xp = xp_of(grad)
         if not ctx.keepdim:
             grad = xp.expand_dims(grad, ctx.dim)
-        out = xp.zeros(ctx.shape, dtype=grad.dtype)
-        xp.put_along_axis(out, indices, grad, axis=ctx.dim)
-        return out
+        # 被选中的位置拿到梯度，其余为 0。用掩码而不是 put_along_axis：cupy 14 之前没有它
+        positions = xp.arange(ctx.shape[ctx.dim]).reshape([-1 if d == ctx.dim else 1 for d in range(len(ctx.shape))])
+        return xp.where(positions == indices, grad, xp.zeros((), dtype=grad.dtype))
 
 
 class Var(ArrayFunction):

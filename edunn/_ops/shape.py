@@ -7,6 +7,11 @@ from ..autograd.function import ArrayFunction
 from .pointwise import sum_to, xp_of
 
 
+def _split_points(sizes):
+    """各段长度 -> ``split`` 要的切分位置（Python 整数列表；cupy 不接受 numpy 数组作切分位置）。"""
+    return [int(b) for b in np.cumsum(sizes)[:-1]]
+
+
 class Reshape(ArrayFunction):
     node_name = "ViewBackward0"
 
@@ -25,7 +30,7 @@ class Permute(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dims):
-        ctx.inverse = tuple(np.argsort(dims))
+        ctx.inverse = tuple(int(i) for i in np.argsort(dims))
         return a.transpose(dims)
 
     @staticmethod
@@ -58,8 +63,7 @@ class Cat(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         xp = xp_of(grad)
-        bounds = np.cumsum(ctx.sizes)[:-1]
-        return (None, *xp.split(grad, bounds, axis=ctx.dim))
+        return (None, *xp.split(grad, _split_points(ctx.sizes), axis=ctx.dim))
 
 
 class Stack(ArrayFunction):
@@ -85,8 +89,7 @@ class Split(ArrayFunction):
     @staticmethod
     def forward(ctx, a, sizes, dim):
         ctx.dim = dim
-        bounds = np.cumsum(sizes)[:-1]
-        return tuple(xp_of(a).split(a, bounds, axis=dim))
+        return tuple(xp_of(a).split(a, _split_points(sizes), axis=dim))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -100,8 +103,8 @@ def _index_arrays(xp, index):
     def convert(item):
         if isinstance(item, Tensor):
             return item._array
-        if isinstance(item, list):
-            return xp.asarray(item)
+        if isinstance(item, (list, np.ndarray)):
+            return xp.asarray(item)  # cuda 张量的下标须是 GPU 上的数组
         return item
 
     if isinstance(index, tuple):
