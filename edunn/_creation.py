@@ -1,6 +1,6 @@
 """创建张量的函数：tensor、zeros、ones、full、arange、linspace、rand、randn、randint 及 *_like。
 
-随机数来自 edunn 自己的生成器（numpy/cupy 的 PCG64），``manual_seed`` 让结果可复现，
+随机数来自 edunn 自己的生成器（numpy 的 PCG64；cuda 张量的随机数也在 CPU 上抽取再复制过去），``manual_seed`` 让结果可复现，
 但数值与 torch 的随机流不同：需要与 torch 对照时，先在一边生成，再用 ``edunn.testing`` 复制过去。
 """
 
@@ -67,8 +67,7 @@ def _nested_to_numpy(data):
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """复制 data（嵌套列表、数值、numpy 数组或张量）为一个新张量。"""
-    if isinstance(data, Tensor) or (hasattr(data, "__array__") and not isinstance(data, np.ndarray)
-                                    and type(data).__module__.startswith("cupy")):
+    if isinstance(data, Tensor) or _backend.is_device_array(data):
         source = data._array if isinstance(data, Tensor) else data
         values = source
         inferred = _backend.dtype_of_array(source)
@@ -89,9 +88,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     if requires_grad and not target.is_floating_point:
         raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {target}")
     xp = _backend.get_array_module(dev)
-    array = _backend.move_array(values, dev) if not isinstance(values, np.ndarray) or dev.type != "cpu" \
-        else values
-    array = xp.array(array, dtype=target.numpy, copy=True)
+    _backend.check_device_dtype(dev, target)
+    if not _backend.is_device_array(values):
+        values = np.asarray(values, dtype=target.numpy)  # 在主机上先换 dtype：cupy 不认识 bfloat16
+    array = xp.array(_backend.move_array(values, dev), dtype=target.numpy, copy=True)
     return _finish(array, dev, requires_grad)
 
 
@@ -117,6 +117,7 @@ def _filled(size, fill, dtype, device, requires_grad):
     dev = _backend.as_device(device)
     d = _backend.as_dtype(dtype) if dtype is not None else _backend.get_default_dtype()
     xp = _backend.get_array_module(dev)
+    _backend.check_device_dtype(dev, d)
     return _finish(xp.full(size, fill, dtype=d.numpy), dev, requires_grad)
 
 
@@ -146,6 +147,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     dev = _backend.as_device(device)
     d = _backend.as_dtype(dtype) if dtype is not None else _backend.get_default_dtype()
     xp = _backend.get_array_module(dev)
+    _backend.check_device_dtype(dev, d)
     return _finish(xp.eye(n, n if m is None else m, dtype=d.numpy), dev, requires_grad)
 
 
@@ -165,6 +167,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     count = math.ceil((end - start) / step)
     dev = _backend.as_device(device)
     xp = _backend.get_array_module(dev)
+    _backend.check_device_dtype(dev, d)
     values = start + xp.arange(count, dtype=np.float64 if d.is_floating_point else np.int64) * step
     return _finish(values.astype(d.numpy), dev, requires_grad)
 
@@ -176,6 +179,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     d = _backend.as_dtype(dtype) if dtype is not None else _backend.get_default_dtype()
     dev = _backend.as_device(device)
     xp = _backend.get_array_module(dev)
+    _backend.check_device_dtype(dev, d)
     if steps == 1:
         values = xp.asarray([start], dtype=np.float64)
     else:
@@ -192,6 +196,7 @@ def _random_float(sampler, size, dtype, device, requires_grad):
     if not d.is_floating_point:
         raise RuntimeError(f"expected a floating-point dtype for random sampling, got {d}")
     gen = _backend.generator(dev)
+    _backend.check_device_dtype(dev, d)
     native = d.numpy if d in (_backend.float32, _backend.float64) else np.float32
     values = sampler(gen, size, native).astype(d.numpy, copy=False)
     return _finish(values, dev, requires_grad)
@@ -220,6 +225,7 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     size = _parse_size((size,) if isinstance(size, int) else (tuple(size),))
     dev = _backend.as_device(device)
     d = _backend.as_dtype(dtype) if dtype is not None else _backend.int64
+    _backend.check_device_dtype(dev, d)
     values = _backend.generator(dev).integers(low, high, size=size, dtype=np.int64)
     return _finish(values.astype(d.numpy), dev, requires_grad)
 
@@ -228,9 +234,9 @@ def randperm(n, generator=None, dtype=None, device=None):
     """0..n-1 的随机排列；``generator`` 是 ``edunn.Generator`` 时用它的随机流。"""
     dev = _backend.as_device(device)
     d = _backend.as_dtype(dtype) if dtype is not None else _backend.int64
+    _backend.check_device_dtype(dev, d)
     order = generator.permutation(n) if generator is not None else _backend.generator(dev).permutation(n)
-    xp = _backend.get_array_module(dev)
-    return _finish(xp.asarray(order).astype(d.numpy), dev, False)
+    return _finish(_backend.move_array(order, dev).astype(d.numpy), dev, False)
 
 
 def _like(maker):
