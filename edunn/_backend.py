@@ -504,3 +504,10 @@ def reshape_view(array, shape):
 
 def to_numpy(array):
     return array if isinstance(array, np.ndarray) else array.get()
+
+
+def data_ptr(array):
+    """数组第一个元素的地址（numpy 在主机内存里，cupy 在 GPU 显存里）。"""
+    if isinstance(array, np.ndarray):
+        return array.__array_interface__["data"][0]
+    return array.data.ptr

@@ -2,7 +2,7 @@
 
 from . import _backend
 from ._ops import pointwise, shape
-from ._tensor import Tensor, _broadcast_shapes, _cast_operand
+from ._tensor import Tensor, _broadcast_shapes, _cast_operand, _common_device, _moved
 
 
 def _method_alias(name):
@@ -56,7 +56,10 @@ def where(condition, input, other):
         raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(condition).__name__}")
     if condition.dtype is not _backend.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
-    device = condition.device
+    device = _common_device(*[v for v in (condition, input, other) if isinstance(v, Tensor)])
+    condition = _moved(condition, device)
+    input = _moved(input, device) if isinstance(input, Tensor) else input
+    other = _moved(other, device) if isinstance(other, Tensor) else other
     dtype = _backend.result_type(input, other)
     shapes = [condition.shape] + [v.shape for v in (input, other) if isinstance(v, Tensor)]
     out_shape = shapes[0]

@@ -85,7 +85,9 @@ class Tensor:
         """把一个数组包成张量（不复制）。"""
         out = object.__new__(Tensor)
         if isinstance(array, np.generic) or not hasattr(array, "shape"):
-            array = np.asarray(array)  # numpy 的全规约返回标量，统一成零维数组
+            # numpy 的全规约返回标量：统一成目标设备上的零维数组
+            xp = np if device is None else _backend.get_array_module(device)
+            array = xp.asarray(array)
         if device is None:
             device = _backend.array_device(array)
         _backend.dtype_of_array(array)  # 不支持的 dtype 在这里就报错
@@ -161,7 +163,7 @@ class Tensor:
         return self.dtype.is_floating_point
 
     def data_ptr(self):
-        return self._array.__array_interface__["data"][0] if self._device.type == "cpu" else self._array.data.ptr
+        return _backend.data_ptr(self._array)
 
     @property
     def _version(self):
@@ -329,7 +331,7 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._array.size} elements cannot be converted to Scalar"
             )
-        value = self._array.reshape(()).item() if self._device.type == "cpu" else self._array.reshape(()).get().item()
+        value = self._array.reshape(()).item()
         if self.dtype in (_backend.float16, _backend.bfloat16):
             value = float(value)
         return value
@@ -355,7 +357,8 @@ class Tensor:
         return self._array
 
     def __array__(self, dtype=None, copy=None):
-        values = self.numpy() if not self.requires_grad else self._array
+        # numpy() 对 cuda 张量抛出 torch 的 TypeError，提示先 .cpu()
+        values = self.detach().numpy()
         return values if dtype is None else values.astype(dtype)
 
     def to(self, *args, **kwargs):
@@ -382,6 +385,7 @@ class Tensor:
         target_device = self._device if dev is None else _backend.as_device(dev)
         if target_device.type == "cuda":
             _backend.get_array_module(target_device)  # 没有 cupy 或 GPU 时在这里给出清楚的错误
+            _backend.check_device_dtype(target_device, target_dtype)
         if target_dtype is self.dtype and target_device == self._device and not copy:
             return self
         out = self
@@ -396,9 +400,9 @@ class Tensor:
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self, device=None):
-        return self.to(_backend.device("cuda", 0 if device is None else device)
-                       if not isinstance(device, (str, _backend.device)) else device)
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """复制到 GPU；device 为 None 时用当前 GPU（默认 cuda:0）。"""
+        return self.to(_backend.cuda_device(device))
 
     def type(self, dtype=None):
         if dtype is None:
@@ -473,14 +477,12 @@ class Tensor:
         if float_result and not dtype.is_floating_point:
             dtype = _backend.get_default_dtype()
         a, b = (other, self) if reverse else (self, other)
+        device = self._device
         if isinstance(a, Tensor) and isinstance(b, Tensor):
-            if a._device != b._device:
-                raise RuntimeError(
-                    "Expected all tensors to be on the same device, but found at least two devices, "
-                    f"{a._device} and {b._device}!"
-                )
+            device = _common_device(a, b)
             _broadcast_shapes(a.shape, b.shape)
-        return function.apply(_cast_operand(a, dtype, self._device), _cast_operand(b, dtype, self._device), **kwargs)
+            a, b = _moved(a, device), _moved(b, device)
+        return function.apply(_cast_operand(a, dtype, device), _cast_operand(b, dtype, device), **kwargs)
 
     def add(self, other, alpha=1):
         return self._binary(other, pointwise.Add, alpha=alpha)
@@ -549,19 +551,16 @@ class Tensor:
     def _no_grad_binary(self, other, op, out_dtype=None):
         """不可导的两元运算（比较、整除、取模、逻辑运算）：结果不进计算图。"""
         dtype = result_type(self, other)
-        other_array = other._array if isinstance(other, Tensor) else other
+        tensor, other_array, device = self, other, self._device
         if isinstance(other, Tensor):
-            if other._device != self._device:
-                raise RuntimeError(
-                    "Expected all tensors to be on the same device, but found at least two devices, "
-                    f"{self._device} and {other._device}!"
-                )
+            device = _common_device(self, other)
             _broadcast_shapes(self.shape, other.shape)
-            other_array = other_array.astype(dtype.numpy, copy=False)
-        result = op(self._array.astype(dtype.numpy, copy=False), other_array)
+            tensor = _moved(self, device)
+            other_array = _moved(other, device)._array.astype(dtype.numpy, copy=False)
+        result = op(tensor._array.astype(dtype.numpy, copy=False), other_array)
         if out_dtype is not None:
             result = result.astype(out_dtype.numpy, copy=False)
-        return Tensor._wrap(self._xp.asarray(result), self._device)
+        return Tensor._wrap(_backend.get_array_module(device).asarray(result), device)
 
     def eq(self, other):
         return self._no_grad_binary(other, lambda a, b: a == b)
@@ -744,11 +743,7 @@ class Tensor:
             raise RuntimeError(
                 f"both arguments to matmul need to be at least 1D, but they are {self.dim()}D and {other.dim()}D"
             )
-        if self._device != other._device:
-            raise RuntimeError(
-                "Expected all tensors to be on the same device, but found at least two devices, "
-                f"{self._device} and {other._device}!"
-            )
+        _common_device(self, other)
         if self.dtype is not other.dtype:
             raise RuntimeError(
                 f"expected m1 and m2 to have the same dtype, but got: {self.dtype} != {other.dtype}"
@@ -1051,12 +1046,27 @@ class Tensor:
     # ------------------------------------------------------------------
 
     def _convert_index(self, index):
-        converted = shape._index_arrays(self._xp, index)
+        converted = shape._index_arrays(self._xp, self._index_on_device(index))
         items = converted if isinstance(converted, tuple) else (converted,)
         for item in items:
             if hasattr(item, "dtype") and item.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return converted
+
+    def _index_on_device(self, index):
+        """下标张量在 cpu 上时复制到自己的设备；在别的 GPU 上时报错，与 torch 相同。"""
+        items = index if isinstance(index, tuple) else (index,)
+        moved = []
+        for item in items:
+            if isinstance(item, Tensor) and item._device != self._device:
+                if item._device.type != "cpu":
+                    raise RuntimeError(
+                        "indices should be either on cpu or on the same device as the indexed tensor "
+                        f"({self._device})"
+                    )
+                item = item.to(self._device)
+            moved.append(item)
+        return tuple(moved) if isinstance(index, tuple) else moved[0]
 
     def __getitem__(self, index):
         converted = self._convert_index(index)
@@ -1072,10 +1082,10 @@ class Tensor:
         converted = self._convert_index(index)
         if isinstance(value, Tensor):
             if value._device != self._device:
-                raise RuntimeError(
-                    "Expected all tensors to be on the same device, but found at least two devices, "
-                    f"{self._device} and {value._device}!"
-                )
+                # 基本索引的赋值就是 copy_，可以跨设备；高级索引只接受 cpu 上的零维张量
+                if not shape.is_basic_index(converted):
+                    _common_device(self, value)
+                value = value.to(self._device)
             value_array = value._array
         else:
             value_array = value
@@ -1148,6 +1158,12 @@ class Tensor:
         return out
 
     def _write(self, result):
+        if result._device != self._device:
+            # 就地运算的输出就是自己：torch 不把它当作可以换设备的 cpu 零维张量
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at least two devices, "
+                f"{result._device} and {self._device}!"
+            )
         if not can_cast(result.dtype, self.dtype):
             raise RuntimeError(
                 f"result type {_type_label(result.dtype)} can't be cast to the desired output type "
@@ -1311,6 +1327,30 @@ class _MinMax(tuple):
 
     def __repr__(self):
         return f"edunn.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+_CPU = _backend.device("cpu")
+
+
+def _common_device(*tensors):
+    """按 torch 的规则求一次运算所在的设备。
+
+    所有张量须在同一设备上，只有 cpu 上的零维张量例外：它可以与任何设备上的张量一起运算，
+    像一个 Python 数值那样（torch 的 Adam 等把 ``step`` 存成 cpu 零维张量，靠的就是这一条）。
+    设备不一致时抛出 torch 的 RuntimeError，先报非 cpu 的设备。
+    """
+    common = next((t._device for t in tensors if t._device.type != "cpu"), _CPU)
+    for t in tensors:
+        if t._device != common and not (t._device.type == "cpu" and t.dim() == 0):
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at least two devices, "
+                f"{common} and {t._device}!"
+            )
+    return common
+
+
+def _moved(tensor, device):
+    return tensor if tensor._device == device else tensor.to(device)
 
 
 def shape_module_reshape(tensor, new_shape):

@@ -177,8 +177,9 @@ class Function(Node):
         tensors = [a for a in args if isinstance(a, Tensor)]
         if not tensors:
             raise TypeError(f"{cls.__name__}.apply expected at least one Tensor argument")
-        device = tensors[0].device
-        for t in tensors[1:]:
+        # 算子收到的数组必须在同一设备上；报错时与 torch 一样先报非 cpu 的设备
+        device = next((t.device for t in tensors if t.device.type != "cpu"), tensors[0].device)
+        for t in tensors:
             if t.device != device:
                 raise RuntimeError(
                     "Expected all tensors to be on the same device, but found at least two devices, "
