@@ -90,6 +90,11 @@ class Tensor:
             array = xp.asarray(array)
         if device is None:
             device = _backend.array_device(array)
+        elif _backend.array_device(array) != device:
+            # 只可能是 edunn 自己的错（例如把 numpy 数组包成 cuda 张量），越早发现越好查
+            raise RuntimeError(
+                f"internal error: an array on {_backend.array_device(array)} cannot back a tensor on {device}"
+            )
         _backend.dtype_of_array(array)  # 不支持的 dtype 在这里就报错
         out._init_from(array, device)
         return out
