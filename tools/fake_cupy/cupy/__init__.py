@@ -106,8 +106,6 @@ class ndarray:
 
     # numpy protocols ----------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if "out" in kwargs:
-            kwargs["out"] = tuple(_unwrap(item) for item in kwargs["out"])
         return _call(getattr(ufunc, method), inputs, kwargs)
 
     def __array_function__(self, function, types_, args, kwargs):
@@ -229,6 +227,23 @@ def __getattr__(name):
     function = _function(name, attribute)
     globals()[name] = function
     return function
+
+
+def _as_strided(x, shape=None, strides=None):
+    from numpy.lib import stride_tricks
+
+    return _wrap(stride_tricks.as_strided(_unwrap(x), shape, strides))
+
+
+def _sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=False):
+    from numpy.lib import stride_tricks
+
+    return _wrap(stride_tricks.sliding_window_view(_unwrap(x), window_shape, axis, subok=subok, writeable=writeable))
+
+
+# CuPy's cupy.lib.stride_tricks has these two functions, with these signatures.
+lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
+    as_strided=_as_strided, sliding_window_view=_sliding_window_view))
 
 
 def _device_count():
