@@ -80,6 +80,21 @@ class Node:
         raise NotImplementedError
 
 
+def _copy_in_layout_of(param_array, grad):
+    """梯度的副本，dtype 和内存布局都与参数相同。
+
+    这是 torch 的约定：参数连续，``.grad`` 也连续。反向算出的梯度可能是转置过的（例如 ``x @ w.T``
+    中 w 的梯度），不按参数的布局复制的话，优化器里的 ``grad.view(-1)`` 会失败。
+    """
+    if not hasattr(grad, "flags"):  # 稀疏梯度没有内存布局可言
+        return grad.astype(param_array.dtype, copy=True)
+    from .._backend import array_device, get_array_module
+
+    out = get_array_module(array_device(param_array)).empty_like(param_array)
+    out[...] = grad
+    return out
+
+
 class AccumulateGrad(Node):
     """叶子张量的终点：把梯度累加进 ``tensor.grad``。"""
 
@@ -97,7 +112,7 @@ class AccumulateGrad(Node):
             return ()
         if leaf.grad is None:
             # 复制一份：同一个梯度数组可能同时流向多个叶子（例如 a + b 的反向）。
-            leaf.grad = Tensor._wrap(grad.astype(leaf.dtype.numpy, copy=True), leaf.device)
+            leaf.grad = Tensor._wrap(_copy_in_layout_of(leaf._array, grad), leaf.device)
         else:
             leaf.grad._array += grad.astype(leaf.grad._array.dtype, copy=False)
             leaf.grad._bump_version()
