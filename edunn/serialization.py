@@ -77,6 +77,7 @@ import struct
 import numpy as np
 
 from . import _backend
+from ._ops.memory_format import dense_dim_order
 from ._tensor import Tensor
 
 MAGIC = b"EDUNNCKP"
@@ -107,15 +108,11 @@ def _parameter_class():
 
 
 def _dim_order(array):
-    """返回 (各维在内存中由外到内的顺序, 按该顺序排成 C 连续的数组)。"""
-    identity = list(range(array.ndim))
-    if array.flags.c_contiguous:
-        return identity, array
-    order = sorted(identity, key=lambda d: (-array.strides[d], d))
-    permuted = array.transpose(order)
-    if permuted.flags.c_contiguous:
-        return order, permuted
-    return identity, np.ascontiguousarray(array)
+    """返回 (各维在内存中由外到内的顺序, 按该顺序排成 C 连续的数组)；不稠密的数组先复制成行主序。"""
+    order = dense_dim_order(array)
+    if order is None:
+        return list(range(array.ndim)), np.ascontiguousarray(array)
+    return order, array.transpose(order)
 
 
 class _Encoder:
