@@ -66,6 +66,13 @@ def copy_weights(src_module, dst_module):
     return dst_module
 
 
+def _module_device(module):
+    """模块第一个参数或缓冲区所在的设备；没有张量时返回 None。"""
+    for tensor in list(module.parameters()) + list(module.buffers()):
+        return tensor.device
+    return None
+
+
 def _flatten_outputs(output):
     if isinstance(output, (tuple, list)):
         return [item for part in output for item in _flatten_outputs(part)]
@@ -109,14 +116,18 @@ def check_module(edunn_module, torch_module, *inputs, rtol=None, atol=None, copy
     edunn_module.zero_grad(set_to_none=True)
     torch_module.zero_grad(set_to_none=True)
 
+    # 两边各用自己模块所在的设备：GPU 上的 edunn 模块也能与 CPU 版的 torch 对照
+    edunn_device = _module_device(edunn_module)
+    torch_device = _module_device(torch_module)
     edunn_inputs, torch_inputs = [], []
     for value in inputs:
         if isinstance(value, Tensor):
-            value = to_torch(value.detach()).requires_grad_(value.requires_grad)
+            edunn_device = value.device if edunn_device is None else edunn_device
+            value = to_torch(value.detach(), device=torch_device or "cpu").requires_grad_(value.requires_grad)
         if isinstance(value, torch.Tensor):
-            fresh = value.detach().clone().requires_grad_(value.requires_grad)
+            fresh = value.detach().to(torch_device or value.device).clone().requires_grad_(value.requires_grad)
             torch_inputs.append(fresh)
-            edunn_inputs.append(from_torch(fresh))
+            edunn_inputs.append(from_torch(fresh, device=edunn_device or "cpu"))
         else:
             edunn_inputs.append(value)
             torch_inputs.append(value)
@@ -132,14 +143,14 @@ def check_module(edunn_module, torch_module, *inputs, rtol=None, atol=None, copy
 
     rng = np.random.RandomState(seed)
     edunn_weights, torch_weights = [], []
-    for output in torch_outputs:
+    for output, edunn_output in zip(torch_outputs, edunn_outputs):
         if not (isinstance(output, torch.Tensor) and _is_float(output) and output.requires_grad):
             edunn_weights.append(None)
             torch_weights.append(None)
             continue
         weight = torch.from_numpy(rng.standard_normal(tuple(output.shape))).to(output.dtype).to(output.device)
         torch_weights.append(weight)
-        edunn_weights.append(from_torch(weight))
+        edunn_weights.append(from_torch(weight, device=edunn_output.device))
     torch_loss = _weighted_sum(torch_outputs, torch_weights)
     edunn_loss = _weighted_sum(edunn_outputs, edunn_weights)
     if torch_loss is None:
