@@ -390,15 +390,16 @@ class Tensor:
             layout = None
         if layout is not None:
             layouts.check_rank(self._array, layout)
-        relayout = layout is not None and not layouts.is_contiguous_as(self._array, layout)
+        # 与 torch 相同：要求的格式与从步长推断出的格式一致时才不复制
+        relayout = layout is not None and layouts.suggest_memory_format(self._array) is not layout
         if target_dtype is self.dtype and target_device == self._device and not copy and not relayout:
             return self
         out = self
         if target_device != self._device:
             out = _ToDevice.apply(out, target_device)
         if target_dtype is not out.dtype:
-            out = pointwise.Cast.apply(out, target_dtype.numpy)  # astype 保持输入的内存布局
-        if layout is not None and not layouts.is_contiguous_as(out._array, layout):
+            out = pointwise.Cast.apply(out, target_dtype.numpy)
+        if relayout:
             out = layouts.ToMemoryFormat.apply(out, layout)
         elif out is self and copy:
             out = layouts.CloneAs.apply(self, layouts.preserve_format)
@@ -456,11 +457,11 @@ class Tensor:
     def contiguous(self, memory_format=None):
         """符合给定内存格式（默认行主序）时返回自己，否则复制成该格式。"""
         layout = layouts.check_memory_format(memory_format) or layouts.contiguous_format
+        if self.is_contiguous(layout):
+            return self
         if layout is layouts.preserve_format:
             raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
         layouts.check_rank(self._array, layout)
-        if self.is_contiguous(layout):
-            return self
         return layouts.CloneAs.apply(self, layout)
 
     def share_memory_(self):

@@ -3,8 +3,9 @@
 ``contiguous_format`` 是行主序（C 顺序），最后一维变化最快。``channels_last`` 针对 4 维的
 ``(N, C, H, W)`` 张量，让通道维变化最快，内存里实际排成 ``(N, H, W, C)``；步长（stride）因此是
 ``(H*W*C, 1, W*C, C)``。``channels_last_3d`` 是 5 维 ``(N, C, D, H, W)`` 的同类格式。
-``preserve_format`` 表示"保持输入的布局"：输入稠密（某种维度排列下是 C 连续的）时照搬它的步长，
-否则用行主序。格式只影响步长，不影响任何元素的值。
+``preserve_format`` 表示"保持输入的布局"：输入稠密（步长恰好铺满一段内存）时照搬它的步长，
+否则用从步长推断出的格式（``suggest_memory_format``）。格式只影响步长，不影响任何元素的值。
+新数组的步长都按 torch 的公式算出，长度为 0 或 1 的维度上也与 torch 相同。
 """
 
 from .pointwise import xp_of
@@ -61,6 +62,10 @@ def dense_dim_order(array):
     return order if array.transpose(order).flags.c_contiguous else None
 
 
+def _element_strides(array):
+    return tuple(s // array.itemsize for s in array.strides)
+
+
 def is_contiguous_as(array, fmt):
     """数组的步长是否符合 fmt；规则与 torch 相同：长度为 1 的维度的步长不参与判断。"""
     if fmt not in _CHANNELS_LAST:
@@ -79,16 +84,92 @@ def is_contiguous_as(array, fmt):
     return True
 
 
-def copy_as(array, fmt):
-    """复制一份布局为 fmt 的数组（总是新内存）。"""
-    xp = xp_of(array)
+def _strides_like_channels_last(shape, strides, physical):
+    """torch 从步长推断布局的规则（``suggest_memory_format``）：步长从 C 维到 N 维不减，且不是含糊的情形。"""
+    if strides[1] == 0:
+        return False
+    minimum = 0
+    for dim in (1, *reversed(physical[1:-1]), 0):
+        if shape[dim] == 0 or strides[dim] < minimum:
+            return False
+        # N 维步长等于 C 维步长（如 N111 张量）时含糊不清，按行主序处理
+        if dim == 0 and minimum == strides[1]:
+            return False
+        minimum = strides[dim] * shape[dim] if shape[dim] > 1 else strides[dim]
+    return True
+
+
+def suggest_memory_format(array):
+    """从步长推断张量"像"哪种内存格式，规则与 torch 的 ``suggest_memory_format`` 相同。"""
+    for fmt, (rank, physical) in _CHANNELS_LAST.items():
+        if array.ndim == rank and _strides_like_channels_last(array.shape, _element_strides(array), physical):
+            return fmt
+    return contiguous_format
+
+
+def strides_for(shape, fmt):
+    """按 torch 的公式给出 fmt 格式下的步长（以元素计）。"""
+    strides = [0] * len(shape)
+    step = 1
     if fmt in _CHANNELS_LAST:
-        physical = _CHANNELS_LAST[fmt][1]
-        inverse = sorted(range(len(physical)), key=physical.__getitem__)
-        return xp.ascontiguousarray(array.transpose(physical)).transpose(inverse)
-    if fmt is preserve_format and dense_dim_order(array) is not None:
-        return array.copy(order="K")  # 稠密输入：按内存中的顺序复制，步长保持不变
-    return xp.array(array, copy=True, order="C")
+        # channels-last 用原始长度相乘（长度为 0 的维度让外层步长变成 0），与 torch 一致
+        for dim in reversed(_CHANNELS_LAST[fmt][1]):
+            strides[dim] = step
+            step *= shape[dim]
+        return tuple(strides)
+    for dim in reversed(range(len(shape))):
+        strides[dim] = step
+        step *= max(shape[dim], 1)
+    return tuple(strides)
+
+
+def is_non_overlapping_and_dense(array):
+    """步长是否恰好铺满一段连续内存（长度为 0 或 1 的维度不计），判断方式与 torch 相同。"""
+    if any(is_contiguous_as(array, fmt) for fmt in (contiguous_format, channels_last, channels_last_3d)):
+        return True
+    return _strides_dense(array.shape, _element_strides(array))
+
+
+def _strides_dense(shape, strides):
+    if len(shape) == 1:
+        return shape[0] < 2 or strides[0] == 1
+    # 长度不小于 2 的维度按步长从小到大排，长度为 0 或 1 的维度排在最后
+    order = sorted(range(len(shape)), key=lambda d: (shape[d] < 2, strides[d] if shape[d] >= 2 else 0))
+    required = 1
+    for dim in order:
+        if shape[dim] < 2:
+            return True
+        if strides[dim] != required:
+            return False
+        required *= shape[dim]
+    return True
+
+
+def target_strides(array, fmt):
+    """复制成 fmt 格式时新数组的步长。preserve_format：稠密的输入照搬步长，否则按推断出的格式。"""
+    if fmt is preserve_format:
+        if is_non_overlapping_and_dense(array):
+            return _element_strides(array)
+        fmt = suggest_memory_format(array)
+    return strides_for(array.shape, fmt)
+
+
+def empty_strided(xp, shape, strides, dtype):
+    """按给定步长（以元素计）分配一个未填充的新数组。"""
+    size = 1
+    for n in shape:
+        size *= n
+    itemsize = xp.dtype(dtype).itemsize
+    return xp.lib.stride_tricks.as_strided(xp.empty(size, dtype=dtype), shape,
+                                           tuple(s * itemsize for s in strides))
+
+
+def copy_as(array, fmt, dtype=None):
+    """复制一份 fmt 布局的数组（总是新内存），可同时换成 dtype；步长与 torch 的结果相同。"""
+    xp = xp_of(array)
+    out = empty_strided(xp, array.shape, target_strides(array, fmt), dtype or array.dtype)
+    out[...] = array
+    return out
 
 
 class CloneAs(ArrayFunction):
