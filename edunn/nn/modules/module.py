@@ -351,10 +351,10 @@ def _check_device_usable(device):
 def _empty_like_layout(tensor, device):
     """与 tensor 形状、dtype、步长布局相同的全零张量，放在 device 上（``to_empty`` 用）。"""
     xp = _backend.get_array_module(device)
-    order = _layouts.dense_dim_order(tensor._array) or list(range(tensor.dim()))
-    physical = xp.zeros([tensor.shape[d] for d in order], dtype=tensor.dtype.numpy)
-    inverse = sorted(range(len(order)), key=order.__getitem__)
-    return Tensor._wrap(physical.transpose(inverse), device)
+    strides = _layouts.target_strides(tensor._array, _layouts.preserve_format)
+    out = _layouts.empty_strided(xp, tuple(tensor.shape), strides, tensor.dtype.numpy)
+    out[...] = 0
+    return Tensor._wrap(out, device)
 
 
 class Module:
