@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import edunn
+import edunn.testing
 import edunn.nn.modules.module as edunn_module_py
 import torch.nn.modules.module as torch_module_py
 
@@ -50,6 +51,9 @@ def assert_same_record(actual, expected, path="record"):
         assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
         for key in expected:
             assert_same_record(actual[key], expected[key], f"{path}[{key!r}]")
+        return
+    if isinstance(expected, float):
+        assert actual == pytest.approx(expected, rel=1e-12, abs=1e-14), f"{path}: {actual!r} != {expected!r}"
         return
     assert actual == expected, f"{path}: {actual!r} != {expected!r}"
 
@@ -780,3 +784,37 @@ def test_global_forward_hook_with_kwargs():
         return log
 
     run_both(scenario)
+
+
+# ----------------------------------------------------------------------
+# 真实的层：记录激活值与梯度范数
+# ----------------------------------------------------------------------
+
+
+def test_activation_and_gradient_monitors_on_layers_match_torch():
+    torch.manual_seed(0)
+    torch_model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
+    state = torch_model.state_dict()
+    x_values = values((5, 4), 11)
+
+    def scenario(lib):
+        lnn = lib.nn
+        model = lnn.Sequential(lnn.Linear(4, 8), lnn.ReLU(), lnn.Linear(8, 3)).double()
+        model.load_state_dict(state if lib is torch else edunn.testing.from_torch(state))
+        activations, grad_norms = [], []
+        handles = []
+        for name, layer in model.named_children():
+            handles.append(layer.register_forward_hook(
+                lambda m, args, out, name=name: activations.append((name, out.detach()))))
+            handles.append(layer.register_full_backward_hook(
+                lambda m, gi, go, name=name: grad_norms.append((name, go[0].norm().item()))))
+        x = lib.tensor(x_values, requires_grad=True)
+        model(x).pow(2).sum().backward()
+        for handle in handles:
+            handle.remove()
+        model(x)
+        return activations, grad_norms, [p.grad for p in model.parameters()]
+
+    activations, grad_norms, _ = run_both(scenario)
+    assert [name for name, _ in activations] == ["0", "1", "2"]
+    assert [name for name, _ in grad_norms] == ["2", "1", "0"]

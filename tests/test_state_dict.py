@@ -597,3 +597,72 @@ def test_optimizer_like_state_dict_checkpoint_round_trip(tmp_path):
     buffer.seek(0)
     for key, value in edunn.load(buffer).items():
         np.testing.assert_array_equal(as_numpy(value), as_numpy(checkpoint["model"][key]), err_msg=key)
+
+
+# ----------------------------------------------------------------------
+# 真实的层
+# ----------------------------------------------------------------------
+
+
+def layered(lib):
+    lnn = lib.nn
+    return lnn.Sequential(lnn.Conv2d(3, 4, 3), lnn.BatchNorm2d(4), lnn.ReLU(), lnn.Flatten(),
+                          lnn.Linear(4 * 4 * 4, 5), lnn.LayerNorm(5))
+
+
+def trained_torch_layers():
+    torch.manual_seed(0)
+    model = layered(torch).double()
+    model(torch.randn(2, 3, 6, 6, dtype=torch.float64))  # 更新 BatchNorm 的统计量与计数器
+    return model
+
+
+def test_layer_state_dict_keys_and_metadata_match_torch():
+    expected = trained_torch_layers().state_dict()
+    actual = layered(edunn).double().state_dict()
+    assert list(actual) == list(expected)
+    assert actual._metadata == expected._metadata
+    for key, value in expected.items():
+        assert name_of_dtype(actual[key]) == name_of_dtype(value), key
+
+
+def name_of_dtype(tensor):
+    return str(tensor.dtype).split(".")[-1]
+
+
+def test_layer_state_dict_round_trip_through_edunn_is_bit_exact(tmp_path):
+    source = trained_torch_layers()
+    expected = source.state_dict()
+    model = layered(edunn).double()
+    assert repr(model.load_state_dict(from_torch(expected))) == "<All keys matched successfully>"
+    edunn.save(model.state_dict(), tmp_path / "layers.ckpt")
+    back = to_torch(edunn.load(tmp_path / "layers.ckpt"))
+    for key, value in expected.items():
+        assert back[key].dtype == value.dtype, key
+        assert torch.equal(back[key], value), key
+    x = torch.randn(2, 3, 6, 6, dtype=torch.float64)
+    model.eval()
+    source.eval()
+    np.testing.assert_allclose(model(from_torch(x)).detach().numpy(), source(x).detach().numpy(), rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_batchnorm_fills_missing_counter_only_for_old_state_dicts():
+    results = []
+    for lib in LIBS:
+        outcome = []
+        for make_state in (lambda sd: dict(sd), lambda sd: sd):
+            model = layered(lib).double()
+            state = model.state_dict()
+            del state["1.num_batches_tracked"]
+            state = make_state(state)
+            outcome.append(tuple(model.load_state_dict(state, strict=False)))
+        old = layered(lib).double()
+        state = old.state_dict()
+        del state["1.num_batches_tracked"]
+        state._metadata["1"]["version"] = 1
+        outcome.append(tuple(old.load_state_dict(state, strict=False)))
+        results.append(outcome)
+    assert results[0] == results[1]
+    assert results[1][0] == ([], [])
+    assert results[1][1] == (["1.num_batches_tracked"], [])
