@@ -415,13 +415,22 @@ class Tensor:
     def type(self, dtype=None):
         """不带参数时返回类型名（``edunn.FloatTensor``）；带参数时转换成 dtype 或类型名所指的类型。"""
         if dtype is None:
-            return _backend.torch_type_name(self.dtype).replace("torch.", "edunn.")
+            # torch 把 GPU 张量的类型名写成 torch.cuda.FloatTensor，错误信息里会用到
+            prefix = "edunn.cuda." if self._device.type == "cuda" else "edunn."
+            return _backend.torch_type_name(self.dtype).replace("torch.", prefix)
         if isinstance(dtype, str):
-            names = {_backend.torch_type_name(d).replace("torch.", "edunn."): d for d in _backend.all_dtypes}
-            names.update({name.replace("edunn.", "torch."): d for name, d in names.items()})
+            # 类型名决定 dtype；带 ".cuda." 的名字（edunn.cuda.FloatTensor）同时把张量搬到 GPU，与 torch 相同
+            names = {}
+            for d in _backend.all_dtypes:
+                short = _backend.torch_type_name(d).split(".")[-1]
+                for library in ("edunn", "torch"):
+                    names[f"{library}.{short}"] = (d, None)
+                    names[f"{library}.cuda.{short}"] = (d, "cuda")
             if dtype not in names:
                 raise ValueError(f"invalid type: '{dtype}'")
-            dtype = names[dtype]
+            dtype, device = names[dtype]
+            if device is not None:
+                return self.to(device, dtype)
         return self.to(_backend.as_dtype(dtype))
 
     def float(self):
