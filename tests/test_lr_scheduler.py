@@ -140,12 +140,19 @@ CASES = [
     Case("sequential_three_stages", lambda L, o: L.SequentialLR(o, [L.ConstantLR(o, factor=0.2, total_iters=100), L.ExponentialLR(o, gamma=0.997), L.StepLR(o, 40)], milestones=[100, 400])),
     Case("sequential_lambda_then_polynomial", lambda L, o: L.SequentialLR(o, [L.LambdaLR(o, lambda e: (e + 1) / 30), L.PolynomialLR(o, total_iters=700, power=2.0)], milestones=[30])),
     Case("sequential_unsorted_milestones", lambda L, o: L.SequentialLR(o, [L.ExponentialLR(o, gamma=0.99), L.StepLR(o, 10), L.ConstantLR(o, 0.5)], milestones=[300, 100])),
-    Case("sequential_nested_chained", lambda L, o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.5, total_iters=20), L.ChainedScheduler([L.ExponentialLR(o, gamma=0.999), L.StepLR(o, 100)])], milestones=[20])),
+    Case("sequential_chained_first", lambda L, o: L.SequentialLR(o, [L.ChainedScheduler([L.ConstantLR(o, factor=0.5, total_iters=40), L.ExponentialLR(o, gamma=0.999)]), L.CosineAnnealingLR(o, T_max=150)], milestones=[200])),
 ]
 
 
 def run_case(library, case):
-    """Return (uninterrupted record, record of a fresh scheduler resumed at RESUME_AT)."""
+    """Return (uninterrupted record, resumed record, state at RESUME_AT, warnings raised)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        full, resumed, state = _run_case(library, case)
+    return full, resumed, state, [(w.category, str(w.message)) for w in caught]
+
+
+def _run_case(library, case):
     lr_scheduler = LIBRARIES[library]
     metrics = case.metrics
     head_metrics = metrics[:RESUME_AT] if metrics else None
@@ -164,7 +171,8 @@ def run_case(library, case):
     fresh_optimizer = make_optimizer(library, case.optimizer)
     fresh_scheduler = case.build(lr_scheduler, fresh_optimizer)
     fresh_optimizer.load_state_dict(optimizer_state)
-    fresh_scheduler.load_state_dict(scheduler_state)
+    # torch's CyclicLR.load_state_dict pops a key from the dict it is given, so give it a copy.
+    fresh_scheduler.load_state_dict(copy.deepcopy(scheduler_state))
     resumed = record_schedule(fresh_scheduler, STEPS - RESUME_AT, tail_metrics)
     return full, resumed, scheduler_state
 
@@ -195,14 +203,15 @@ def assert_same_state(ours, theirs, path="state"):
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_schedule_matches_torch(case):
-    ours_full, ours_resumed, ours_state = run_case("edunn", case)
-    torch_full, torch_resumed, torch_state = run_case("torch", case)
+    ours_full, ours_resumed, ours_state, ours_warnings = run_case("edunn", case)
+    torch_full, torch_resumed, torch_state, torch_warnings = run_case("torch", case)
 
     assert first_difference(ours_full["lr"], torch_full["lr"], ATOL) is None
     assert first_difference(ours_full["momentum"], torch_full["momentum"], ATOL) is None
     assert first_difference(ours_resumed["lr"], torch_resumed["lr"], ATOL) is None
     assert first_difference(ours_resumed["momentum"], torch_resumed["momentum"], ATOL) is None
     assert_same_state(ours_state, torch_state)
+    assert ours_warnings == torch_warnings
 
 
 def test_cases_cover_every_scheduler():
@@ -216,3 +225,638 @@ def test_cases_cover_every_scheduler():
     public = {name for name in edunn_sched.__all__ if name != "LRScheduler"}
     assert public <= built
     assert set(edunn_sched.__all__) == set(torch_sched.__all__)
+
+
+# ---------------------------------------------------------------------------
+# warnings
+# ---------------------------------------------------------------------------
+
+
+def caught_warnings(action):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        action()
+    return [(w.category, str(w.message)) for w in caught]
+
+
+def scheduler_before_optimizer(L, o):
+    scheduler = L.StepLR(o, 3)
+    scheduler.step()
+    o.step()
+    scheduler.step()
+
+
+def correct_order(L, o):
+    scheduler = L.CosineAnnealingLR(o, T_max=10)
+    for _ in range(5):
+        o.step()
+        scheduler.step()
+
+
+def optimizer_step_replaced(L, o):
+    scheduler = L.ExponentialLR(o, gamma=0.9)
+    o.step = lambda closure=None: None
+    o.step()
+    scheduler.step()
+
+
+def deprecated_epoch_argument(L, o):
+    scheduler = L.StepLR(o, 3)
+    o.step()
+    scheduler.step(5)
+
+
+def get_lr_outside_step(L, o):
+    L.LinearLR(o).get_lr()
+
+
+def plateau_epoch_argument(L, o):
+    scheduler = L.ReduceLROnPlateau(o)
+    scheduler.step(1.0, epoch=4)
+
+
+def plateau_before_optimizer(L, o):
+    L.ReduceLROnPlateau(o).step(1.0)
+
+
+def two_schedulers_one_optimizer(L, o):
+    first = L.ExponentialLR(o, gamma=0.9)
+    second = L.StepLR(o, 2)
+    o.step()
+    first.step()
+    second.step()
+
+
+def second_scheduler_before_optimizer(L, o):
+    first = L.ExponentialLR(o, gamma=0.9)
+    o.step()
+    first.step()
+    second = L.StepLR(o, 2)
+    second.step()
+
+
+def repeated_scheduler_steps(L, o):
+    scheduler = L.MultiStepLR(o, [2, 4])
+    for _ in range(4):
+        scheduler.step()
+
+
+def chained_before_optimizer(L, o):
+    L.ChainedScheduler([L.ConstantLR(o), L.ExponentialLR(o, gamma=0.9)]).step()
+
+
+def sequential_before_optimizer(L, o):
+    L.SequentialLR(o, [L.ConstantLR(o), L.ExponentialLR(o, gamma=0.9)], milestones=[3]).step()
+
+
+def warm_restarts_before_optimizer_and_epoch(L, o):
+    scheduler = L.CosineAnnealingWarmRestarts(o, T_0=5)
+    scheduler.step()
+    scheduler.step(2.5)
+
+
+def cyclic_before_optimizer(L, o):
+    L.CyclicLR(o, 0.01, 0.1, step_size_up=4).step()
+
+
+def one_cycle_epoch_argument(L, o):
+    scheduler = L.OneCycleLR(o, 0.1, total_steps=10)
+    o.step()
+    scheduler.step(3)
+
+
+WARNING_SCENARIOS = [
+    scheduler_before_optimizer,
+    correct_order,
+    optimizer_step_replaced,
+    deprecated_epoch_argument,
+    get_lr_outside_step,
+    plateau_epoch_argument,
+    plateau_before_optimizer,
+    two_schedulers_one_optimizer,
+    second_scheduler_before_optimizer,
+    repeated_scheduler_steps,
+    chained_before_optimizer,
+    sequential_before_optimizer,
+    warm_restarts_before_optimizer_and_epoch,
+    cyclic_before_optimizer,
+    one_cycle_epoch_argument,
+]
+
+
+@pytest.mark.parametrize("scenario", WARNING_SCENARIOS, ids=[s.__name__ for s in WARNING_SCENARIOS])
+def test_warnings_match_torch(scenario):
+    ours = caught_warnings(lambda: scenario(edunn_sched, make_optimizer("edunn")))
+    theirs = caught_warnings(lambda: scenario(torch_sched, make_optimizer("torch")))
+
+    assert ours == theirs
+
+
+def test_step_order_warning_text_and_category():
+    ours = caught_warnings(lambda: scheduler_before_optimizer(edunn_sched, make_optimizer("edunn")))
+
+    assert len(ours) == 1
+    assert ours[0][0] is UserWarning
+    assert ours[0][1].startswith("Detected call of `lr_scheduler.step()` before `optimizer.step()`.")
+
+
+def test_optimizer_step_replaced_warning():
+    ours = caught_warnings(lambda: optimizer_step_replaced(edunn_sched, make_optimizer("edunn")))
+
+    assert len(ours) == 1
+    assert ours[0][1].startswith("Seems like `optimizer.step()` has been overridden")
+
+
+def test_correct_order_is_silent():
+    assert caught_warnings(lambda: correct_order(edunn_sched, make_optimizer("edunn"))) == []
+
+
+def test_optimizer_step_wrapped_once_and_still_works():
+    optimizer = make_optimizer("edunn")
+    edunn_sched.StepLR(optimizer, 2)
+    wrapped = optimizer.step
+    edunn_sched.ExponentialLR(optimizer, gamma=0.5)
+
+    assert optimizer.step is wrapped
+    assert wrapped._wrapped_by_lr_sched is True
+    assert not getattr(optimizer, "_opt_called", False)
+    optimizer.step()
+    assert optimizer._opt_called is True
+
+
+def test_first_value_lost_when_order_reversed():
+    # Stepping the scheduler first moves the lr before the optimizer ever used the initial one.
+    for library, lr_scheduler in LIBRARIES.items():
+        optimizer = make_optimizer(library)
+        scheduler = lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            scheduler.step()
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05), library
+
+
+def test_verbose_argument_removed_like_torch():
+    for lr_scheduler in LIBRARIES.values():
+        assert not hasattr(lr_scheduler.LRScheduler, "print_lr")
+    with pytest.raises(TypeError) as ours:
+        edunn_sched.StepLR(make_optimizer("edunn"), 3, verbose=True)
+    with pytest.raises(TypeError) as theirs:
+        torch_sched.StepLR(make_optimizer("torch"), 3, verbose=True)
+
+    assert str(ours.value) == str(theirs.value)
+
+
+# ---------------------------------------------------------------------------
+# bad input: torch's exception type and message
+# ---------------------------------------------------------------------------
+
+
+class PlainOptimizerMixin:
+    """An optimizer whose defaults have neither momentum nor betas."""
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, {"lr": lr})
+
+    def step(self, closure=None):
+        return None
+
+
+class EdunnPlain(PlainOptimizerMixin, edunn.optim.Optimizer):
+    pass
+
+
+class TorchPlain(PlainOptimizerMixin, torch.optim.Optimizer):
+    pass
+
+
+def plain_optimizer(library):
+    lib, cls = (edunn, EdunnPlain) if library == "edunn" else (torch, TorchPlain)
+    return cls([{"params": [lib.zeros(2, requires_grad=True)], "lr": 0.1}])
+
+
+def step_one_cycle_past_total(L, o):
+    scheduler = L.OneCycleLR(o, 0.1, total_steps=5)
+    for _ in range(6):
+        o.step()
+        scheduler.step()
+
+
+def constant_factor_zero(L, o):
+    scheduler = L.ConstantLR(o, factor=0.0, total_iters=2)
+    for _ in range(2):
+        o.step()
+        scheduler.step()
+
+
+def plateau_group_added(L, o):
+    scheduler = L.ReduceLROnPlateau(o, patience=0, min_lr=[0.0, 0.0])
+    lib = edunn if L is edunn_sched else torch
+    o.add_param_group({"params": [lib.zeros(1, requires_grad=True)], "lr": 0.2})
+    scheduler.step(1.0)
+    scheduler.step(2.0)
+
+
+def sequential_chained_after_milestone(L, o):
+    scheduler = L.SequentialLR(o, [L.ConstantLR(o), L.ChainedScheduler([L.ExponentialLR(o, gamma=0.9)])], milestones=[1])
+    o.step()
+    scheduler.step()
+
+
+BAD_INPUT = {
+    "not_an_optimizer": (TypeError, lambda L, o: L.StepLR(object(), 3)),
+    "missing_initial_lr": (KeyError, lambda L, o: L.StepLR(o, 3, last_epoch=5)),
+    "missing_initial_lr_cyclic": (KeyError, lambda L, o: L.CyclicLR(o, 0.01, 0.1, last_epoch=3)),
+    "lambda_list_length": (ValueError, lambda L, o: L.LambdaLR(o, [lambda e: 1.0])),
+    "multiplicative_list_length": (ValueError, lambda L, o: L.MultiplicativeLR(o, [lambda e: 1.0] * 3)),
+    "multiplicative_not_callable": (TypeError, lambda L, o: L.MultiplicativeLR(o, 0.9)),
+    "constant_factor_above_one": (ValueError, lambda L, o: L.ConstantLR(o, factor=1.5)),
+    "constant_factor_negative": (ValueError, lambda L, o: L.ConstantLR(o, factor=-0.1)),
+    "constant_factor_zero_divides": (ZeroDivisionError, constant_factor_zero),
+    "linear_start_zero": (ValueError, lambda L, o: L.LinearLR(o, start_factor=0.0)),
+    "linear_start_above_one": (ValueError, lambda L, o: L.LinearLR(o, start_factor=1.5)),
+    "linear_end_negative": (ValueError, lambda L, o: L.LinearLR(o, end_factor=-0.5)),
+    "linear_end_above_one": (ValueError, lambda L, o: L.LinearLR(o, end_factor=2.0)),
+    "warm_restarts_t0_zero": (ValueError, lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=0)),
+    "warm_restarts_t0_negative": (ValueError, lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=-3)),
+    "warm_restarts_t0_float": (ValueError, lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=2.5)),
+    "warm_restarts_tmult_zero": (ValueError, lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=0)),
+    "warm_restarts_tmult_float": (ValueError, lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=1.5)),
+    "warm_restarts_eta_min_string": (ValueError, lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=5, eta_min="0")),
+    "warm_restarts_negative_epoch": (ValueError, lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=5).step(-1)),
+    "cyclic_bad_mode": (ValueError, lambda L, o: L.CyclicLR(o, 0.01, 0.1, mode="triangle")),
+    "cyclic_base_lr_length": (ValueError, lambda L, o: L.CyclicLR(o, [0.01], 0.1)),
+    "cyclic_max_lr_length": (ValueError, lambda L, o: L.CyclicLR(o, 0.01, [0.1, 0.2, 0.3])),
+    "cyclic_base_momentum_length": (ValueError, lambda L, o: L.CyclicLR(o, 0.01, 0.1, base_momentum=[0.8])),
+    "cyclic_max_momentum_length": (ValueError, lambda L, o: L.CyclicLR(o, 0.01, 0.1, max_momentum=(0.9, 0.9, 0.9))),
+    "one_cycle_total_steps_zero": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, total_steps=0)),
+    "one_cycle_total_steps_negative": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, total_steps=-10)),
+    "one_cycle_total_steps_float": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, total_steps=10.0)),
+    "one_cycle_epochs_zero": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, epochs=0, steps_per_epoch=10)),
+    "one_cycle_steps_per_epoch_zero": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, epochs=3, steps_per_epoch=0)),
+    "one_cycle_no_length": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, epochs=3)),
+    "one_cycle_pct_start_above_one": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, total_steps=10, pct_start=1.5)),
+    "one_cycle_pct_start_int": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, total_steps=10, pct_start=1)),
+    "one_cycle_bad_anneal": (ValueError, lambda L, o: L.OneCycleLR(o, 0.1, total_steps=10, anneal_strategy="exp")),
+    "one_cycle_max_lr_length": (ValueError, lambda L, o: L.OneCycleLR(o, [0.1, 0.2, 0.3], total_steps=10)),
+    "one_cycle_past_total_steps": (ValueError, step_one_cycle_past_total),
+    "plateau_bad_mode": (ValueError, lambda L, o: L.ReduceLROnPlateau(o, mode="avg")),
+    "plateau_bad_threshold_mode": (ValueError, lambda L, o: L.ReduceLROnPlateau(o, threshold_mode="ratio")),
+    "plateau_factor_one": (ValueError, lambda L, o: L.ReduceLROnPlateau(o, factor=1.0)),
+    "plateau_factor_above_one": (ValueError, lambda L, o: L.ReduceLROnPlateau(o, factor=2.0)),
+    "plateau_min_lr_length": (ValueError, lambda L, o: L.ReduceLROnPlateau(o, min_lr=[0.1])),
+    "plateau_group_added_with_min_lr_list": (RuntimeError, plateau_group_added),
+    "chained_empty": (ValueError, lambda L, o: L.ChainedScheduler([])),
+    "chained_with_plateau": (ValueError, lambda L, o: L.ChainedScheduler([L.StepLR(o, 3), L.ReduceLROnPlateau(o)])),
+    "chained_without_optimizer": (TypeError, lambda L, o: L.ChainedScheduler([L.StepLR(o, 3), object()])),
+    "sequential_empty": (ValueError, lambda L, o: L.SequentialLR(o, [], milestones=[])),
+    "sequential_milestone_count": (ValueError, lambda L, o: L.SequentialLR(o, [L.StepLR(o, 3), L.ExponentialLR(o, 0.9)], milestones=[2, 5])),
+    "sequential_with_plateau": (ValueError, lambda L, o: L.SequentialLR(o, [L.StepLR(o, 3), L.ReduceLROnPlateau(o)], milestones=[2])),
+    "sequential_chained_after_milestone": (NotImplementedError, sequential_chained_after_milestone),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUT))
+def test_bad_input_raises_like_torch(name):
+    expected_type, build = BAD_INPUT[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(expected_type) as ours:
+            build(edunn_sched, make_optimizer("edunn"))
+        with pytest.raises(expected_type) as theirs:
+            build(torch_sched, make_optimizer("torch"))
+
+    assert type(ours.value) is type(theirs.value)
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("name", ["CyclicLR", "OneCycleLR"])
+def test_cycle_momentum_needs_momentum_or_betas(name):
+    messages = []
+    for library, lr_scheduler in LIBRARIES.items():
+        optimizer = plain_optimizer(library)
+        with pytest.raises(ValueError) as raised:
+            if name == "CyclicLR":
+                lr_scheduler.CyclicLR(optimizer, 0.01, 0.1)
+            else:
+                lr_scheduler.OneCycleLR(optimizer, 0.1, total_steps=10)
+        messages.append(str(raised.value))
+
+    assert messages[0] == messages[1]
+    assert "momentum or beta1" in messages[0]
+
+
+def test_schedulers_from_different_optimizers_rejected():
+    messages = []
+    for library, lr_scheduler in LIBRARIES.items():
+        first, second = make_optimizer(library), make_optimizer(library)
+        with pytest.raises(ValueError) as raised:
+            lr_scheduler.ChainedScheduler([lr_scheduler.StepLR(first, 3), lr_scheduler.StepLR(second, 3)])
+        messages.append(str(raised.value))
+
+    # The message ends with the optimizer's repr, which differs between the libraries.
+    prefix = "ChainedScheduler expects all schedulers to belong to the same optimizer, but got scheduler StepLR at index 1 has "
+    assert messages[0].startswith(prefix)
+    assert messages[1].startswith(prefix)
+    assert messages[0].endswith("which is different from SGD.")
+
+
+def test_failed_constructor_leaves_param_groups_unchanged():
+    for build in (
+        lambda o: edunn_sched.CyclicLR(o, 0.01, [0.1, 0.2, 0.3]),
+        lambda o: edunn_sched.CyclicLR(o, 0.01, 0.1, max_momentum=[0.9]),
+        lambda o: edunn_sched.OneCycleLR(o, 0.1, total_steps=10, base_momentum=[0.9]),
+    ):
+        optimizer = make_optimizer("edunn")
+        before = copy.deepcopy([{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups])
+        with pytest.raises(ValueError):
+            build(optimizer)
+        after = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+        assert after == before
+
+
+def test_one_cycle_failed_step_changes_nothing():
+    optimizer = make_optimizer("edunn")
+    scheduler = edunn_sched.OneCycleLR(optimizer, 0.1, total_steps=3)
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    lrs = [group["lr"] for group in optimizer.param_groups]
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Tried to step 4 times"):
+            scheduler.step()
+        assert scheduler.last_epoch == 3
+        assert scheduler._step_count == 4
+        assert [group["lr"] for group in optimizer.param_groups] == lrs
+
+
+# ---------------------------------------------------------------------------
+# the deprecated epoch argument: closed forms and fractional epochs
+# ---------------------------------------------------------------------------
+
+EPOCH_PATTERN = [1, 2, 3, 5, 4, 10, 37, 36, 100, 250, 7, 0, 999]
+
+CLOSED_FORM_BUILDS = {
+    "StepLR": lambda L, o: L.StepLR(o, 4, gamma=0.5),
+    "MultiStepLR": lambda L, o: L.MultiStepLR(o, [3, 10, 10, 90], gamma=0.5),
+    "ConstantLR": lambda L, o: L.ConstantLR(o, factor=0.3, total_iters=5),
+    "LinearLR": lambda L, o: L.LinearLR(o, start_factor=0.2, total_iters=40),
+    "ExponentialLR": lambda L, o: L.ExponentialLR(o, gamma=0.98),
+    "PolynomialLR": lambda L, o: L.PolynomialLR(o, total_iters=200, power=1.7),
+    "CosineAnnealingLR": lambda L, o: L.CosineAnnealingLR(o, T_max=60, eta_min=0.001),
+    "LambdaLR": lambda L, o: L.LambdaLR(o, lambda e: 1 / (1 + e)),
+    "MultiplicativeLR": lambda L, o: L.MultiplicativeLR(o, lambda e: 0.9),
+    "CyclicLR": lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=6, mode="triangular2"),
+    "OneCycleLR": lambda L, o: L.OneCycleLR(o, 0.1, total_steps=1000),
+    "CosineAnnealingWarmRestarts": lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
+}
+
+
+def drive_with_epochs(library, build, epochs):
+    optimizer = make_optimizer(library)
+    scheduler = build(LIBRARIES[library], optimizer)
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epoch in epochs:
+            optimizer.step()
+            scheduler.step(epoch)
+            lrs.append([float(group["lr"]) for group in optimizer.param_groups])
+            lrs.append([float(lr) for lr in scheduler.get_last_lr()])
+    return lrs
+
+
+@pytest.mark.parametrize("name", list(CLOSED_FORM_BUILDS))
+def test_epoch_argument_matches_torch(name):
+    ours = drive_with_epochs("edunn", CLOSED_FORM_BUILDS[name], EPOCH_PATTERN)
+    theirs = drive_with_epochs("torch", CLOSED_FORM_BUILDS[name], EPOCH_PATTERN)
+
+    assert first_difference(ours, theirs, ATOL) is None
+
+
+@pytest.mark.parametrize("t_mult", [1, 2, 3])
+def test_warm_restarts_fractional_epochs_match_torch(t_mult):
+    epochs = [epoch + batch / 7 for epoch in range(60) for batch in range(7)]
+    build = lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=t_mult, eta_min=1e-3)  # noqa: E731
+    ours = drive_with_epochs("edunn", build, epochs)
+    theirs = drive_with_epochs("torch", build, epochs)
+
+    assert first_difference(ours, theirs, ATOL) is None
+
+
+def test_closed_form_is_not_the_chainable_form():
+    # A chained scheduler's closed form ignores the other scheduler's factor; the chainable form keeps it.
+    optimizer = make_optimizer("edunn")
+    constant = edunn_sched.ConstantLR(optimizer, factor=0.5, total_iters=100)
+    step = edunn_sched.StepLR(optimizer, 2, gamma=0.1)
+    optimizer.step()
+    constant.step()
+    step.step()
+    optimizer.step()
+    constant.step()
+    step.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 * 0.1)
+    assert step._get_closed_form_lr()[0] == pytest.approx(0.1 * 0.1)
+
+
+# ---------------------------------------------------------------------------
+# state_dict details
+# ---------------------------------------------------------------------------
+
+
+def test_lambda_state_keeps_callable_objects_only():
+    states = {}
+    for library, lr_scheduler in LIBRARIES.items():
+        scheduler = lr_scheduler.LambdaLR(make_optimizer(library), [Decay(0.9), lambda e: 1.0])
+        states[library] = scheduler.state_dict()
+
+    assert states["edunn"]["lr_lambdas"] == [{"rate": 0.9}, None]
+    assert states["torch"]["lr_lambdas"] == [{"rate": 0.9}, None]
+
+
+def test_lambda_load_updates_callable_object_in_place():
+    for library, lr_scheduler in LIBRARIES.items():
+        source = lr_scheduler.MultiplicativeLR(make_optimizer(library), Decay(0.7))
+        target_fn = Decay(0.2)
+        target = lr_scheduler.MultiplicativeLR(make_optimizer(library), target_fn)
+        state = source.state_dict()
+        target.load_state_dict(state)
+
+        assert target_fn.rate == 0.7, library
+        assert "lr_lambdas" in state, library
+
+
+def test_cyclic_state_keeps_scale_fn_object_state():
+    for library, lr_scheduler in LIBRARIES.items():
+        source = lr_scheduler.CyclicLR(make_optimizer(library), 0.01, 0.1, scale_fn=HalvingScale(0.3))
+        state = source.state_dict()
+        assert state["_scale_fn_custom"] == {"base": 0.3}, library
+        assert "_scale_fn_ref" not in state, library
+
+        target_fn = HalvingScale(0.9)
+        target = lr_scheduler.CyclicLR(make_optimizer(library), 0.01, 0.1, scale_fn=target_fn)
+        target.load_state_dict(state)
+        assert target_fn.base == 0.3, library
+        assert target._scale_fn_custom is target_fn, library
+
+
+def test_cyclic_load_leaves_given_state_dict_intact():
+    # torch pops "_scale_fn_custom" from the dict it is given; edunn copies it first.
+    scheduler = edunn_sched.CyclicLR(make_optimizer("edunn"), 0.01, 0.1, mode="exp_range", gamma=0.99)
+    state = scheduler.state_dict()
+    fresh = edunn_sched.CyclicLR(make_optimizer("edunn"), 0.01, 0.1)
+    fresh.load_state_dict(state)
+    fresh.load_state_dict(state)
+
+    assert "_scale_fn_custom" in state
+    assert fresh.mode == "exp_range"
+    assert fresh.scale_fn(2) == pytest.approx(0.99**2)
+
+
+def test_plateau_state_roundtrip_restores_comparison():
+    for library, lr_scheduler in LIBRARIES.items():
+        source = lr_scheduler.ReduceLROnPlateau(make_optimizer(library), mode="max", threshold_mode="abs")
+        source.step(3.0)
+        target = lr_scheduler.ReduceLROnPlateau(make_optimizer(library))
+        target.load_state_dict(source.state_dict())
+
+        assert target.mode_worse == -math.inf, library
+        assert target.best == 3.0, library
+        assert target._is_better(3.5, 3.0), library
+
+
+def test_plateau_counters_match_torch():
+    metrics = plateau_metrics()
+    trace = {}
+    for library, lr_scheduler in LIBRARIES.items():
+        optimizer = make_optimizer(library)
+        scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=2, cooldown=3)
+        rows = []
+        for metric in metrics[:300]:
+            optimizer.step()
+            scheduler.step(metric)
+            rows.append((scheduler.num_bad_epochs, scheduler.cooldown_counter, scheduler.best, scheduler.in_cooldown))
+        trace[library] = rows
+
+    assert trace["edunn"] == trace["torch"]
+
+
+def test_plateau_accepts_tensor_metric():
+    optimizer = make_optimizer("edunn")
+    scheduler = edunn_sched.ReduceLROnPlateau(optimizer, patience=0)
+    scheduler.step(edunn.tensor(1.0))
+    scheduler.step(edunn.tensor(2.0))
+
+    assert scheduler.best == 1.0
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.01)
+
+
+def test_plateau_default_min_lr_grows_with_new_group():
+    for library, lr_scheduler in LIBRARIES.items():
+        lib = edunn if library == "edunn" else torch
+        optimizer = make_optimizer(library)
+        scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, patience=0, min_lr=0.04)
+        optimizer.add_param_group({"params": [lib.zeros(1, requires_grad=True)], "lr": 0.2})
+        scheduler.step(1.0)
+        scheduler.step(2.0)
+
+        assert scheduler.min_lrs == [0.04, 0.04, 0.04], library
+        assert [float(g["lr"]) for g in optimizer.param_groups] == pytest.approx([0.04, 0.04, 0.04]), library
+
+
+def test_resume_writes_initial_lr_once():
+    optimizer = make_optimizer("edunn")
+    edunn_sched.StepLR(optimizer, 3)
+    optimizer.param_groups[0]["lr"] = 0.5
+    scheduler = edunn_sched.ExponentialLR(optimizer, gamma=0.9)
+
+    # setdefault: the first scheduler's initial_lr stays.
+    assert optimizer.param_groups[0]["initial_lr"] == 0.1
+    assert scheduler.base_lrs == [0.1, 0.05]
+
+
+def test_resume_with_last_epoch_matches_torch():
+    for name, build in {
+        "StepLR": lambda L, o, e: L.StepLR(o, 4, gamma=0.5, last_epoch=e),
+        "CosineAnnealingLR": lambda L, o, e: L.CosineAnnealingLR(o, T_max=30, last_epoch=e),
+        "ExponentialLR": lambda L, o, e: L.ExponentialLR(o, 0.9, last_epoch=e),
+        "CyclicLR": lambda L, o, e: L.CyclicLR(o, 0.01, 0.1, step_size_up=5, last_epoch=e),
+        "OneCycleLR": lambda L, o, e: L.OneCycleLR(o, 0.1, total_steps=100, last_epoch=e),
+        "CosineAnnealingWarmRestarts": lambda L, o, e: L.CosineAnnealingWarmRestarts(o, T_0=6, last_epoch=e),
+    }.items():
+        runs = {}
+        for library, lr_scheduler in LIBRARIES.items():
+            optimizer = make_optimizer(library)
+            build(lr_scheduler, optimizer, -1)
+            resumed = build(lr_scheduler, optimizer, 12)
+            runs[library] = record_schedule(resumed, 40)
+        assert first_difference(runs["edunn"]["lr"], runs["torch"]["lr"], ATOL) is None, name
+        assert first_difference(runs["edunn"]["momentum"], runs["torch"]["momentum"], ATOL) is None, name
+
+
+# ---------------------------------------------------------------------------
+# Adam's betas, tensor learning rates
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["CyclicLR", "OneCycleLR"])
+def test_adam_beta2_untouched_by_momentum_cycling(name):
+    betas = {}
+    for library, lr_scheduler in LIBRARIES.items():
+        optimizer = make_optimizer(library, "adam")
+        if name == "CyclicLR":
+            scheduler = lr_scheduler.CyclicLR(optimizer, 1e-4, 1e-3, step_size_up=5)
+        else:
+            scheduler = lr_scheduler.OneCycleLR(optimizer, 1e-3, total_steps=20)
+        for _ in range(7):
+            optimizer.step()
+            scheduler.step()
+        betas[library] = [tuple(float(b) for b in group["betas"]) for group in optimizer.param_groups]
+
+    assert betas["edunn"] == pytest.approx(betas["torch"], abs=ATOL)
+    assert all(beta2 == 0.999 for _, beta2 in betas["edunn"])
+    assert all(isinstance(group_betas, tuple) for group_betas in betas["edunn"])
+
+
+TENSOR_LR_BUILDS = {
+    "StepLR": lambda L, o: L.StepLR(o, 3, gamma=0.5),
+    "CosineAnnealingLR": lambda L, o: L.CosineAnnealingLR(o, T_max=20, eta_min=0.001),
+    "LinearLR": lambda L, o: L.LinearLR(o, start_factor=0.25, total_iters=8),
+    "ReduceLROnPlateau": lambda L, o: L.ReduceLROnPlateau(o, patience=1),
+}
+
+
+@pytest.mark.parametrize("name", list(TENSOR_LR_BUILDS))
+def test_tensor_lr_follows_torch_and_keeps_the_same_tensor(name):
+    records = {}
+    for library, lr_scheduler in LIBRARIES.items():
+        lib = edunn if library == "edunn" else torch
+        groups = [
+            {"params": [lib.zeros(2, requires_grad=True)], "lr": lib.tensor(lr, dtype=lib.float64)}
+            for lr in (0.1, 0.05)
+        ]
+        optimizer = (edunn.optim.SGD if library == "edunn" else torch.optim.SGD)(groups, lr=0.1)
+        lr_objects = [group["lr"] for group in optimizer.param_groups]
+        scheduler = TENSOR_LR_BUILDS[name](lr_scheduler, optimizer)
+        metrics = plateau_metrics()[:50] if name == "ReduceLROnPlateau" else None
+        records[library] = record_schedule(scheduler, 50, metrics)
+        last = scheduler.get_last_lr()
+
+        assert all(group["lr"] is obj for group, obj in zip(optimizer.param_groups, lr_objects)), library
+        assert all(value is not obj for value, obj in zip(last, lr_objects)), library
+
+    assert first_difference(records["edunn"]["lr"], records["torch"]["lr"], ATOL) is None
+
+
+def test_get_last_lr_is_a_copy_for_tensor_lr():
+    optimizer = edunn.optim.SGD([{"params": [edunn.zeros(1, requires_grad=True)], "lr": edunn.tensor(0.1)}])
+    scheduler = edunn_sched.ExponentialLR(optimizer, gamma=0.5)
+    scheduler.get_last_lr()[0].fill_(7.0)
+
+    assert float(optimizer.param_groups[0]["lr"]) == pytest.approx(0.1)
+
+
+def test_counter_milestones_like_torch():
+    scheduler = edunn_sched.MultiStepLR(make_optimizer("edunn"), [30, 10, 10])
+
+    assert scheduler.milestones == Counter({10: 2, 30: 1})
