@@ -26,6 +26,7 @@ def plot_lr(
     optimizer="sgd",
     momentum=None,
     title=None,
+    legend=True,
 ):
     """画出两边调度器在 ``steps`` 步内每组的学习率（可选动量），返回坐标轴。
 
@@ -38,6 +39,7 @@ def plot_lr(
         optimizer: ``"sgd"`` 或 ``"adam"``。
         momentum: 是否在右侧纵轴画动量；默认只在动量随步数变化时画。
         title: 图标题。
+        legend: 是否画图例，默认 True。
     """
     use_book_style()
     import matplotlib.pyplot as plt  # pyplot 在导入时选择后端，只在画图时导入
@@ -74,5 +76,6 @@ def plot_lr(
         momentum_ax.grid(False)
         extra_handles, extra_labels = momentum_ax.get_legend_handles_labels()
         handles, labels = handles + extra_handles, labels + extra_labels
-    ax.legend(handles, labels, fontsize="small", ncol=2)
+    if legend:
+        ax.legend(handles, labels, fontsize="small", ncol=2)
     return ax
