@@ -54,9 +54,9 @@ def plot_lr(
     for group in range(group_count):
         color = GROUP_COLORS[group % len(GROUP_COLORS)]
         ax.plot(x, [row[group] for row in reference["lr"]], color=color, linewidth=5, alpha=0.3,
-                label=f"torch 第 {group} 组")
+                drawstyle="steps-post", label=f"torch 第 {group} 组")
         ax.plot(x, [row[group] for row in ours["lr"]], color=color, linewidth=1.2,
-                label=f"edunn 第 {group} 组")  # fmt: skip
+                drawstyle="steps-post", label=f"edunn 第 {group} 组")  # fmt: skip
     ax.set_xlabel("步数")
     ax.set_ylabel("学习率")
     if title is not None:
@@ -68,9 +68,10 @@ def plot_lr(
     if momentum:
         momentum_ax = ax.twinx()
         momentum_ax.plot(x, [row[0] for row in reference["momentum"]], color=MOMENTUM_COLOR,
-                         linewidth=5, alpha=0.25, label="torch 动量（第 0 组）")
+                         linewidth=5, alpha=0.25, drawstyle="steps-post", label="torch 动量（第 0 组）")
         momentum_ax.plot(x, [row[0] for row in ours["momentum"]], color=MOMENTUM_COLOR,
-                         linewidth=1.2, linestyle="--", label="edunn 动量（第 0 组）")  # fmt: skip
+                         linewidth=1.2, linestyle="--", drawstyle="steps-post",
+                         label="edunn 动量（第 0 组）")  # fmt: skip
         momentum_ax.set_ylabel("动量")
         momentum_ax.spines["right"].set_visible(True)
         momentum_ax.grid(False)
