@@ -860,3 +860,30 @@ def test_counter_milestones_like_torch():
     scheduler = edunn_sched.MultiStepLR(make_optimizer("edunn"), [30, 10, 10])
 
     assert scheduler.milestones == Counter({10: 2, 30: 1})
+
+
+def test_sequential_failed_step_keeps_last_epoch():
+    optimizer = make_optimizer("edunn")
+    scheduler = edunn_sched.SequentialLR(
+        optimizer,
+        [edunn_sched.ConstantLR(optimizer), edunn_sched.ChainedScheduler([edunn_sched.ExponentialLR(optimizer, 0.9)])],
+        milestones=[1],
+    )
+    optimizer.step()
+    with pytest.raises(NotImplementedError):
+        scheduler.step()
+
+    assert scheduler.last_epoch == 0
+
+
+def test_plateau_failed_step_keeps_counters():
+    optimizer = make_optimizer("edunn")
+    scheduler = edunn_sched.ReduceLROnPlateau(optimizer, patience=0, min_lr=[0.0, 0.0])
+    scheduler.step(1.0)
+    optimizer.add_param_group({"params": [edunn.zeros(1, requires_grad=True)], "lr": 0.2})
+    before = (scheduler.last_epoch, scheduler.best, scheduler.num_bad_epochs, scheduler.cooldown_counter)
+    with pytest.raises(RuntimeError, match="differs from when `ReduceLROnPlateau` was initialized"):
+        scheduler.step(2.0)
+
+    assert (scheduler.last_epoch, scheduler.best, scheduler.num_bad_epochs, scheduler.cooldown_counter) == before
+    assert [float(g["lr"]) for g in optimizer.param_groups] == [0.1, 0.05, 0.2]

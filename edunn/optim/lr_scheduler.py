@@ -83,6 +83,9 @@ GET_LR_OUTSIDE_STEP_WARNING = (
 # ---------------------------------------------------------------------------
 
 
+_MISSING = object()
+
+
 def _copy_value(value):
     return value.clone() if isinstance(value, Tensor) else value
 
@@ -264,19 +267,18 @@ class LRScheduler:
         它把 ``last_epoch`` 设为 ``epoch``，并在有闭式形式时改用闭式形式。
 
         与 torch 不同：若计算新学习率时抛出异常（例如 OneCycleLR 超过 ``total_steps``），
-        ``last_epoch`` 与 ``_step_count`` 会恢复原值，失败的调用不留下痕迹。
+        ``last_epoch`` 与 ``_step_count`` 恢复原值，失败的调用不改变调度器和优化器。
         """
         if self._step_count == 1:
             self._warn_if_optimizer_not_stepped()
 
-        saved_counters = (self.last_epoch, self._step_count)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         try:
             self._update_lr(epoch)
         except Exception:
-            self.last_epoch, self._step_count = saved_counters
+            self._step_count -= 1
             raise
 
     def _warn_if_optimizer_not_stepped(self):
@@ -287,14 +289,24 @@ class LRScheduler:
             warnings.warn(STEP_ORDER_WARNING, UserWarning, stacklevel=3)
 
     def _update_lr(self, epoch=None):
-        with _flag(self, "_get_lr_called_within_step"):
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
+        # ChainedScheduler 没有 last_epoch，所以用 __dict__ 判断它原来是否存在。
+        previous_epoch = self.__dict__.get("last_epoch", _MISSING)
+        try:
+            with _flag(self, "_get_lr_called_within_step"):
+                if epoch is None:
+                    self.last_epoch += 1
+                    values = self.get_lr()
+                else:
+                    self.last_epoch = epoch
+                    closed_form = getattr(self, "_get_closed_form_lr", None)
+                    values = closed_form() if closed_form is not None else self.get_lr()
+        except Exception:
+            # get_lr 读的是新的 last_epoch，失败时改回去，失败的调用不留下痕迹。
+            if previous_epoch is _MISSING:
+                del self.last_epoch
             else:
-                self.last_epoch = epoch
-                closed_form = getattr(self, "_get_closed_form_lr", None)
-                values = closed_form() if closed_form is not None else self.get_lr()
+                self.last_epoch = previous_epoch
+            raise
 
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             _set_group_value(group, "lr", lr)
@@ -1215,6 +1227,17 @@ class ReduceLROnPlateau(LRScheduler):
             epoch = self.last_epoch + 1
         else:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+
+        # _reduce_lr 可能因参数组个数变化而失败；失败时恢复计数器，失败的调用不留下痕迹。
+        saved = (self.last_epoch, self.best, self.num_bad_epochs, self.cooldown_counter)
+        try:
+            self._update_counters_and_lr(current, epoch)
+        except Exception:
+            self.last_epoch, self.best, self.num_bad_epochs, self.cooldown_counter = saved
+            raise
+        self._last_lr = _group_values(self.optimizer, "lr")
+
+    def _update_counters_and_lr(self, current, epoch):
         self.last_epoch = epoch
 
         if self._is_better(current, self.best):
@@ -1231,8 +1254,6 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr(epoch)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-
-        self._last_lr = _group_values(self.optimizer, "lr")
 
     def _reduce_lr(self, epoch):
         group_count = len(self.optimizer.param_groups)
@@ -1422,11 +1443,12 @@ class SequentialLR(_NestedStateMixin, LRScheduler):
 
     def step(self):
         """前进一步；刚到里程碑时让新的调度器从 ``epoch=0`` 起步。"""
-        self.last_epoch += 1
-        index = bisect_right(self._milestones, self.last_epoch)
+        epoch = self.last_epoch + 1
+        index = bisect_right(self._milestones, epoch)
         scheduler = self._schedulers[index]
-        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+        if index > 0 and self._milestones[index - 1] == epoch:
             scheduler._update_lr(0)
         else:
             scheduler.step()
+        self.last_epoch = epoch
         self._last_lr = scheduler.get_last_lr()
