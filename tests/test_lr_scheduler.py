@@ -2,8 +2,8 @@
 
 Both libraries get a two-group optimizer (lrs 0.1 and 0.05) and the same step pattern:
 ``optimizer.step()`` then ``scheduler.step()`` (ReduceLROnPlateau gets the same metric sequence).
-Every case runs 1000 steps; a second pair of schedulers is built fresh, loads the optimizer and
-scheduler state saved at step 337, and runs the remaining steps.
+Every case runs 1000 steps. A second, freshly built pair then loads the optimizer and scheduler
+state saved at step 337 and runs the remaining steps.
 """
 
 import copy
@@ -827,7 +827,7 @@ TENSOR_LR_BUILDS = {
 
 
 @pytest.mark.parametrize("name", list(TENSOR_LR_BUILDS))
-def test_tensor_lr_follows_torch_and_keeps_the_same_tensor(name):
+def test_tensor_lr_matches_torch_in_place(name):
     records = {}
     for library, lr_scheduler in LIBRARIES.items():
         lib = edunn if library == "edunn" else torch
@@ -848,7 +848,7 @@ def test_tensor_lr_follows_torch_and_keeps_the_same_tensor(name):
     assert first_difference(records["edunn"]["lr"], records["torch"]["lr"], ATOL) is None
 
 
-def test_get_last_lr_is_a_copy_for_tensor_lr():
+def test_get_last_lr_copies_tensor_lr():
     optimizer = edunn.optim.SGD([{"params": [edunn.zeros(1, requires_grad=True)], "lr": edunn.tensor(0.1)}])
     scheduler = edunn_sched.ExponentialLR(optimizer, gamma=0.5)
     scheduler.get_last_lr()[0].fill_(7.0)

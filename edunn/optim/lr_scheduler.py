@@ -380,6 +380,8 @@ class LambdaLR(_LambdaStateMixin, LRScheduler):
 
     ``state_dict()`` 只保存可调用对象（非普通函数）的 ``__dict__``；普通函数与 lambda 存为 ``None``，
     载入时沿用新调度器自己的函数。
+
+    它的 ``get_lr`` 从 ``base_lrs`` 出发而不读当前学习率，所以与别的调度器叠加时会覆盖它们的因子。
     """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
