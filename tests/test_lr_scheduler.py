@@ -887,3 +887,73 @@ def test_plateau_failed_step_keeps_counters():
 
     assert (scheduler.last_epoch, scheduler.best, scheduler.num_bad_epochs, scheduler.cooldown_counter) == before
     assert [float(g["lr"]) for g in optimizer.param_groups] == [0.1, 0.05, 0.2]
+
+
+# ---------------------------------------------------------------------------
+# random options (hypothesis)
+# ---------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def assert_runs_match(build, steps):
+    """Run both libraries; they must record the same values or raise the same exception type."""
+    runs = {}
+    for library, lr_scheduler in LIBRARIES.items():
+        try:
+            runs[library] = record_schedule(build(lr_scheduler, make_optimizer(library)), steps)
+        except ArithmeticError as error:
+            runs[library] = type(error)
+    if isinstance(runs["torch"], type):
+        assert runs["edunn"] is runs["torch"]
+        return
+    assert first_difference(runs["edunn"]["lr"], runs["torch"]["lr"], ATOL) is None
+    assert first_difference(runs["edunn"]["momentum"], runs["torch"]["momentum"], ATOL) is None
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    up=st.integers(1, 60),
+    down=st.one_of(st.none(), st.integers(1, 60)),
+    mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
+    gamma=st.floats(0.9, 1.0),
+    max_factor=st.floats(1.0, 20.0),
+)
+def test_cyclic_random_options_match_torch(up, down, mode, gamma, max_factor):
+    assert_runs_match(
+        lambda L, o: L.CyclicLR(o, [0.01, 0.005], [0.01 * max_factor, 0.005 * max_factor], step_size_up=up, step_size_down=down, mode=mode, gamma=gamma),
+        200,
+    )
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    total_steps=st.integers(200, 400),
+    pct_start=st.floats(0.0, 1.0),
+    anneal_strategy=st.sampled_from(["cos", "linear"]),
+    three_phase=st.booleans(),
+    div_factor=st.floats(1.0, 100.0),
+    final_div_factor=st.floats(1.0, 1e5),
+)
+def test_one_cycle_random_options_match_torch(total_steps, pct_start, anneal_strategy, three_phase, div_factor, final_div_factor):
+    def build(L, o):
+        return L.OneCycleLR(
+            o, 0.1, total_steps=total_steps, pct_start=pct_start, anneal_strategy=anneal_strategy,
+            three_phase=three_phase, div_factor=div_factor, final_div_factor=final_div_factor,
+        )  # fmt: skip
+
+    # A pct_start that makes a phase zero steps long divides by zero in both libraries alike.
+    assert_runs_match(build, 200)
+
+
+@settings(max_examples=15, deadline=None)
+@given(T_0=st.integers(1, 50), T_mult=st.integers(1, 4), eta_min=st.floats(0.0, 0.01))
+def test_warm_restarts_random_options_match_torch(T_0, T_mult, eta_min):
+    assert_runs_match(lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=T_0, T_mult=T_mult, eta_min=eta_min), 300)
+
+
+@settings(max_examples=15, deadline=None)
+@given(T_max=st.integers(1, 300), eta_min=st.floats(0.0, 0.01))
+def test_cosine_random_options_match_torch(T_max, eta_min):
+    assert_runs_match(lambda L, o: L.CosineAnnealingLR(o, T_max=T_max, eta_min=eta_min), 600)
