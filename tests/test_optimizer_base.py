@@ -333,3 +333,249 @@ def test_pickle_round_trip_keeps_groups_and_state():
     assert restored.state[param]["momentum_buffer"].tolist() == [1.0, 1.0, 1.0]
     assert restored._optimizer_step_pre_hooks == {}
     assert set(eo.__getstate__()) == {"defaults", "state", "param_groups"}
+
+
+# ----------------------------------------------------------------------
+# state_dict / load_state_dict
+# ----------------------------------------------------------------------
+
+
+def stepped_sgd_twins(seed=0):
+    """两组参数、带动量的 SGD，各走一步；返回 (edunn 优化器, torch 优化器, edunn 参数, torch 参数)。"""
+    es, ts = make_twins((2, 3), (3,), (4,), seed=seed)
+    options = {"lr": 0.1, "momentum": 0.9}
+    eo = edunn.optim.SGD([{"params": es[:2]}, {"params": es[2:], "lr": 0.01, "nesterov": True}], **options)
+    to = torch.optim.SGD([{"params": ts[:2]}, {"params": ts[2:], "lr": 0.01, "nesterov": True}], **options)
+    fill_grads(es, ts)
+    eo.step()
+    to.step()
+    return eo, to, es, ts
+
+
+def test_state_dict_layout_matches_torch():
+    eo, to, _, _ = stepped_sgd_twins()
+    ours, theirs = eo.state_dict(), to.state_dict()
+    assert list(ours) == list(theirs)
+    assert ours["param_groups"] == theirs["param_groups"]
+    assert sorted(ours["state"]) == sorted(theirs["state"]) == [0, 1, 2]
+    for index, entry in ours["state"].items():
+        assert list(entry) == list(theirs["state"][index])
+        for name, value in entry.items():
+            assert str(value.dtype) == str(theirs["state"][index][name].dtype).replace("torch.", "edunn.")
+            np.testing.assert_array_equal(value.numpy(), theirs["state"][index][name].numpy())
+
+
+def test_state_dict_returns_live_state_tensors():
+    eo, _, es, _ = stepped_sgd_twins()
+    assert eo.state_dict()["state"][0]["momentum_buffer"] is eo.state[es[0]]["momentum_buffer"]
+
+
+def test_state_dict_numbers_shared_params_once():
+    (e,), (t,) = make_twins((2,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eo, to = edunn.optim.SGD([e, e]), torch.optim.SGD([t, t])
+    assert eo.state_dict()["param_groups"][0]["params"] == to.state_dict()["param_groups"][0]["params"]
+
+
+def test_load_state_dict_restores_group_options_and_state():
+    eo, _, es, _ = stepped_sgd_twins()
+    saved = copy.deepcopy(eo.state_dict())
+    eo.param_groups[0]["lr"] = 123.0
+    eo.state[es[0]]["momentum_buffer"].fill_(7.0)
+
+    eo.load_state_dict(saved)
+    assert eo.param_groups[0]["lr"] == 0.1
+    assert eo.param_groups[0]["params"][0] is es[0]
+    np.testing.assert_array_equal(eo.state[es[0]]["momentum_buffer"].numpy(),
+                                  saved["state"][0]["momentum_buffer"].numpy())
+
+
+def test_load_state_dict_aliases_matching_tensors_like_torch():
+    eo, to, es, ts = stepped_sgd_twins()
+    edunn_saved, torch_saved = eo.state_dict(), to.state_dict()
+    eo.load_state_dict(edunn_saved)
+    to.load_state_dict(torch_saved)
+    torch_aliases = to.state[ts[0]]["momentum_buffer"] is torch_saved["state"][0]["momentum_buffer"]
+    edunn_aliases = eo.state[es[0]]["momentum_buffer"] is edunn_saved["state"][0]["momentum_buffer"]
+    assert edunn_aliases == torch_aliases
+
+
+def test_load_state_dict_casts_state_to_param_dtype():
+    eo, _, es, _ = stepped_sgd_twins()
+    saved = eo.state_dict()
+    saved["state"][0]["momentum_buffer"] = saved["state"][0]["momentum_buffer"].float()
+    eo.load_state_dict(saved)
+    assert eo.state[es[0]]["momentum_buffer"].dtype is edunn.float64
+
+
+def test_load_state_dict_keeps_param_names_when_saved_has_none():
+    (e,), _ = make_twins((2,))
+    named = edunn.optim.SGD([("w", e)], lr=0.1)
+    saved = named.state_dict()
+    del saved["param_groups"][0]["param_names"]
+    named.load_state_dict(saved)
+    assert named.param_groups[0]["param_names"] == ["w"]
+
+
+def test_load_state_dict_keeps_state_not_tied_to_a_param():
+    eo, _, _, _ = stepped_sgd_twins()
+    saved = eo.state_dict()
+    saved["state"]["note"] = {"epoch": 3}
+    eo.load_state_dict(saved)
+    assert eo.state["note"] == {"epoch": 3}
+
+
+def test_load_state_dict_with_wrong_group_count_raises_and_changes_nothing():
+    eo, to, _, _ = stepped_sgd_twins()
+    before = snapshot(eo)
+    edunn_saved, torch_saved = eo.state_dict(), to.state_dict()
+    edunn_saved["param_groups"] = edunn_saved["param_groups"][:1]
+    torch_saved["param_groups"] = torch_saved["param_groups"][:1]
+    raises_like_torch(lambda: eo.load_state_dict(edunn_saved), lambda: to.load_state_dict(torch_saved))
+    assert snapshot(eo) == before
+
+
+def test_load_state_dict_with_wrong_group_size_raises_and_changes_nothing():
+    eo, to, _, _ = stepped_sgd_twins()
+    before = snapshot(eo)
+    edunn_saved, torch_saved = copy.deepcopy(eo.state_dict()), copy.deepcopy(to.state_dict())
+    edunn_saved["param_groups"][0]["params"].append(99)
+    torch_saved["param_groups"][0]["params"].append(99)
+    edunn_saved["param_groups"][0]["lr"] = 5.0
+    raises_like_torch(lambda: eo.load_state_dict(edunn_saved), lambda: to.load_state_dict(torch_saved))
+    assert snapshot(eo) == before
+
+
+def test_load_state_dict_rejects_fused_group_and_changes_nothing():
+    eo, _, _, _ = stepped_sgd_twins()
+    before = snapshot(eo)
+    saved = copy.deepcopy(eo.state_dict())
+    saved["param_groups"][1]["fused"] = True
+    with pytest.raises(NotImplementedError, match="fused"):
+        eo.load_state_dict(saved)
+    assert snapshot(eo) == before
+
+
+def test_sgd_state_dict_round_trip_through_torch_continues_identically():
+    eo, to, es, ts = stepped_sgd_twins()
+    resumed_params = [p.detach().clone().requires_grad_() for p in ts]
+    resumed = torch.optim.SGD([{"params": resumed_params[:2]}, {"params": resumed_params[2:]}])
+    resumed.load_state_dict(to_torch(eo.state_dict()))
+    back_params = [from_torch(p.detach()).requires_grad_() for p in ts]
+    back = edunn.optim.SGD([{"params": back_params[:2]}, {"params": back_params[2:]}])
+    back.load_state_dict(from_torch(resumed.state_dict()))
+
+    for seed in range(2, 7):
+        fill_grads(back_params, resumed_params, seed=seed)
+        resumed.step()
+        back.step()
+    for e, t in zip(back_params, resumed_params):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=0)
+
+
+# ----------------------------------------------------------------------
+# 钩子
+# ----------------------------------------------------------------------
+
+
+def test_step_hooks_run_in_torch_order_and_can_be_removed():
+    (e,), _ = make_twins((2,))
+    eo = edunn.optim.SGD([e], lr=0.1)
+    calls = []
+    handles = [
+        optimizer_module.register_optimizer_step_pre_hook(lambda opt, args, kwargs: calls.append("global pre")),
+        optimizer_module.register_optimizer_step_post_hook(lambda opt, args, kwargs: calls.append("global post")),
+        eo.register_step_pre_hook(lambda opt, args, kwargs: calls.append("pre")),
+        eo.register_step_post_hook(lambda opt, args, kwargs: calls.append("post")),
+    ]
+    try:
+        eo.step()
+        assert calls == ["global pre", "pre", "post", "global post"]
+    finally:
+        for handle in handles:
+            handle.remove()
+    calls.clear()
+    eo.step()
+    assert calls == []
+
+
+def test_global_step_hook_sees_every_optimizer():
+    (e1, e2), _ = make_twins((2,), (2,))
+    seen = []
+    handle = optimizer_module.register_optimizer_step_post_hook(lambda opt, args, kwargs: seen.append(opt))
+    try:
+        first, second = edunn.optim.SGD([e1]), edunn.optim.SGD([e2])
+        first.step()
+        second.step()
+    finally:
+        handle.remove()
+    assert seen == [first, second]
+
+
+def test_step_pre_hook_can_replace_arguments():
+    (e,), _ = make_twins((2,))
+    eo = edunn.optim.SGD([e], lr=0.1)
+    eo.register_step_pre_hook(lambda opt, args, kwargs: ((), {"closure": lambda: "from hook"}))
+    assert eo.step() == "from hook"
+
+
+def test_step_pre_hook_with_bad_return_raises_runtime_error():
+    (e,), _ = make_twins((2,))
+    eo = edunn.optim.SGD([e], lr=0.1)
+    eo.register_step_pre_hook(lambda opt, args, kwargs: "oops")
+    with pytest.raises(RuntimeError, match="must return None or a tuple of"):
+        eo.step()
+
+
+def test_step_hooks_fire_once_when_subclass_calls_super_step():
+    class LoggedSGD(edunn.optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    (e,), _ = make_twins((2,))
+    eo = LoggedSGD([e], lr=0.1)
+    calls = []
+    eo.register_step_pre_hook(lambda opt, args, kwargs: calls.append("pre"))
+    eo.step()
+    assert calls == ["pre"]
+
+
+def test_state_dict_hooks_run_in_order_with_prepend():
+    eo, _, _, _ = stepped_sgd_twins()
+    calls = []
+    eo.register_state_dict_pre_hook(lambda opt: calls.append("pre"))
+    eo.register_state_dict_pre_hook(lambda opt: calls.append("pre first"), prepend=True)
+    eo.register_state_dict_post_hook(lambda opt, sd: calls.append("post"))
+    handle = eo.register_state_dict_post_hook(lambda opt, sd: {"replaced": True})
+    assert eo.state_dict() == {"replaced": True}
+    assert calls == ["pre first", "pre", "post"]
+    handle.remove()
+    assert "state" in eo.state_dict()
+
+
+def test_load_state_dict_hooks_can_replace_the_dict():
+    eo, _, _, _ = stepped_sgd_twins()
+    saved = copy.deepcopy(eo.state_dict())
+    calls = []
+
+    def change_lr(opt, state_dict):
+        calls.append("pre")
+        changed = copy.deepcopy(state_dict)
+        changed["param_groups"][0]["lr"] = 0.5
+        return changed
+
+    eo.register_load_state_dict_pre_hook(change_lr)
+    eo.register_load_state_dict_post_hook(lambda opt: calls.append("post"))
+    eo.load_state_dict(saved)
+    assert calls == ["pre", "post"]
+    assert eo.param_groups[0]["lr"] == 0.5
+    assert saved["param_groups"][0]["lr"] == 0.1
+
+
+def test_load_state_dict_pre_hook_receives_a_shallow_copy():
+    eo, _, _, _ = stepped_sgd_twins()
+    saved = eo.state_dict()
+    eo.register_load_state_dict_pre_hook(lambda opt, sd: sd.update(extra=1))
+    eo.load_state_dict(saved)
+    assert "extra" not in saved

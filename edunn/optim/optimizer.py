@@ -328,10 +328,13 @@ class Optimizer:
         packed_groups = []
         for group in self.param_groups:
             packed = {key: value for key, value in group.items() if key != "params"}
-            for param in group["params"]:
+            # 同一组里重复出现的参数取最后一次的序号，之前的组已编号的不变，与 torch 相同。
+            new_indices = {}
+            for index, param in enumerate(group["params"], next_index):
                 if id(param) not in index_of:
-                    index_of[id(param)] = next_index
-                next_index += 1
+                    new_indices[id(param)] = index
+            index_of.update(new_indices)
+            next_index += len(group["params"])
             packed["params"] = [index_of[id(param)] for param in group["params"]]
             packed_groups.append(packed)
 
