@@ -17,7 +17,6 @@ from ._modules import check_module, copy_weights
 from ._optim import Divergence, OptimizerCheckResult, check_optimizer
 from ._schedulers import check_scheduler
 
-__all__ = [
-    "Divergence", "FunctionCheck", "OptimizerCheckResult", "assert_close", "check_function", "check_module",
-    "check_optimizer", "check_scheduler", "copy_weights", "default_tolerances", "from_torch", "gradcheck", "to_torch",
-]
+__all__ = ["Divergence", "FunctionCheck", "OptimizerCheckResult", "assert_close", "check_function", "check_module",
+           "check_optimizer", "check_scheduler", "copy_weights", "default_tolerances", "from_torch", "gradcheck",
+           "to_torch"]
