@@ -6,7 +6,7 @@
 - ``check_function``：同样的输入分别交给你的函数与 torch 的函数，比较输出与梯度；
 - ``copy_weights`` / ``check_module``：在 edunn 与 torch 模块之间复制权重，比较输出与所有梯度；
 - ``check_optimizer``：让一个优化器和它的 torch 孪生在同一个小模型上逐步比较，报告第一次分叉；
-- ``check_scheduler``：逐步逐组对照 torch 检查一个学习率调度器。
+- ``check_scheduler``：逐步逐组对照 torch 检查一个学习率调度器；
 - ``compare_with_torch``：同一段代码分别用 edunn 与 torch 运行，比较两份记录；第 6–8 章练习的检查器
   （``check_hook``、``check_state_dict_function``、``check_load_report``、``check_checkpoint_reader``、
   ``check_channels_last_strides``、``check_module_cast``）都建立在它上面。
