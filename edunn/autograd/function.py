@@ -78,6 +78,18 @@ def _copy_in_layout_of(param_array, grad):
     return out
 
 
+def _same_device(tensors):
+    """返回算子所有张量共同的设备；不一致时抛出 torch 的 RuntimeError，与 torch 一样先报非 cpu 的设备。"""
+    device = next((t._device for t in tensors if t._device.type != "cpu"), tensors[0]._device)
+    for t in tensors:
+        if t._device != device:
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at least two devices, "
+                f"{device} and {t._device}!"
+            )
+    return device
+
+
 class AccumulateGrad(Node):
     """叶子张量的终点：把梯度累加进 ``tensor.grad``。"""
 
@@ -175,14 +187,7 @@ class Function(Node):
         tensors = [a for a in args if isinstance(a, Tensor)]
         if not tensors:
             raise TypeError(f"{cls.__name__}.apply expected at least one Tensor argument")
-        # 算子收到的数组必须在同一设备上；报错时与 torch 一样先报非 cpu 的设备
-        device = next((t.device for t in tensors if t.device.type != "cpu"), tensors[0].device)
-        for t in tensors:
-            if t.device != device:
-                raise RuntimeError(
-                    "Expected all tensors to be on the same device, but found at least two devices, "
-                    f"{device} and {t.device}!"
-                )
+        device = _same_device(tensors)
 
         record = is_grad_enabled() and any(t.requires_grad for t in tensors)
         ctx = cls()
@@ -314,13 +319,7 @@ class ArrayFunction(Function):
             return super().apply(*args, **kwargs)
         if not tensors:
             raise TypeError(f"{cls.__name__}.apply expected at least one Tensor argument")
-        device = tensors[0]._device
-        for t in tensors[1:]:
-            if t._device != device:
-                raise RuntimeError(
-                    "Expected all tensors to be on the same device, but found at least two devices, "
-                    f"{device} and {t._device}!"
-                )
+        _same_device(tensors)
 
         inputs = [a._array if isinstance(a, Tensor) else a for a in args]
         raw = cls.forward(_ForwardOnlyContext(), *inputs, **kwargs)
