@@ -1111,6 +1111,7 @@ class Tensor:
         for item in items:
             if hasattr(item, "dtype") and item.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        _check_index_bounds(self.shape, items)
         return converted
 
     def _index_on_device(self, index):
@@ -1505,6 +1506,38 @@ def _common_device(*tensors):
                 f"{common} and {t._device}!"
             )
     return common
+
+
+def _check_index_bounds(shape, items):
+    """整数数组下标越界时抛 torch 的 IndexError。
+
+    numpy 自己会报错，cupy 却把越界的数组下标按取模处理、悄悄取到别的元素，所以这里对两种设备都先检查。
+    与 torch 相同，整数下标报它所在的维；数组下标报它在所有数组下标中的序号（k 维布尔掩码算 k 个）。
+    """
+    consumed = [0 if item is None or item is Ellipsis or isinstance(item, bool)
+                else item.ndim if getattr(item, "dtype", None) is not None and item.dtype.kind == "b"
+                else 1 for item in items]
+    ellipsis_dims = len(shape) - sum(consumed)
+    dim = array_number = 0
+    for item, count in zip(items, consumed):
+        if item is Ellipsis:
+            dim += ellipsis_dims
+            continue
+        kind = getattr(item, "dtype", None) is not None and item.ndim > 0 and item.dtype.kind
+        if isinstance(item, int) and not isinstance(item, bool) and dim < len(shape):
+            if not -shape[dim] <= item < shape[dim]:
+                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
+        elif kind and kind in "iu":
+            if item.size and dim < len(shape):
+                size = shape[dim]
+                low, high = int(item.min()), int(item.max())
+                if high >= size or low < -size:
+                    bad = high if high >= size else low
+                    raise IndexError(f"index {bad} is out of bounds for dimension {array_number} with size {size}")
+            array_number += 1
+        elif kind == "b":
+            array_number += item.ndim  # torch 把 k 维布尔掩码换成 k 个整数下标
+        dim += count
 
 
 def _moved(tensor, device):

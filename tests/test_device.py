@@ -337,3 +337,44 @@ def test_to_torch_and_back_keep_the_device(stand_in_cuda):
     back = from_torch(copied, device="cuda")
     assert back.is_cuda
     assert_close(back.cpu(), x.cpu(), rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------------------
+# 越界下标：cupy 会按取模悄悄取值，edunn 先检查，报 torch 的错误
+# ---------------------------------------------------------------------------
+
+OUT_OF_BOUNDS = [
+    lambda L, d: L.zeros(3, device=d)[L.tensor([5], device=d)],
+    lambda L, d: L.zeros(3, 4, device=d)[:, L.tensor([-5], device=d)],
+    lambda L, d: L.zeros(3, device=d)[5],
+    lambda L, d: L.zeros(3, 4, device=d)[1, -5],
+    lambda L, d: L.zeros(2, 3, 4, device=d)[..., [0, 4]],
+    lambda L, d: L.zeros(3, 4, device=d)[L.tensor([True, False, True], device=d), [9]],
+    lambda L, d: L.zeros(2, 3, device=d)[None, 1, [3]],
+    lambda L, d: L.zeros(3, 4, device=d)[[0, 1], [1, 4]],
+]
+
+
+def _index_error(make, library, device):
+    with pytest.raises(IndexError) as error:
+        make(library, device)
+    return str(error.value)
+
+
+@pytest.mark.parametrize("case", range(len(OUT_OF_BOUNDS)))
+def test_out_of_bounds_index_raises_torch_message(case):
+    expected = _index_error(OUT_OF_BOUNDS[case], torch, "cpu")
+    assert _index_error(OUT_OF_BOUNDS[case], edunn, "cpu") == expected
+
+
+@pytest.mark.parametrize("case", range(len(OUT_OF_BOUNDS)))
+def test_out_of_bounds_index_on_cuda_raises(stand_in_cuda, case):
+    expected = _index_error(OUT_OF_BOUNDS[case], torch, "cpu")
+    assert _index_error(OUT_OF_BOUNDS[case], edunn, "cuda") == expected
+
+
+def test_out_of_bounds_assignment_raises(stand_in_cuda):
+    x = edunn.zeros(3, device="cuda")
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        x[edunn.tensor([0, 3])] = 1.0
+    assert x.tolist() == [0.0, 0.0, 0.0]
