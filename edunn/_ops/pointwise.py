@@ -266,8 +266,8 @@ class Sigmoid(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         xp = xp_of(a)
-        # 分正负两支计算，避免 exp 溢出
-        with np.errstate(over="ignore"):
+        # 分正负两支计算，避免 exp 溢出；没被选中的那一支可能得到 inf / inf，不必警告
+        with np.errstate(over="ignore", invalid="ignore"):
             out = xp.where(a >= 0, 1 / (1 + xp.exp(-a)), xp.exp(a) / (1 + xp.exp(a)))
         out = out.astype(a.dtype, copy=False)
         ctx.save_for_backward(out)
