@@ -73,20 +73,21 @@ def _check_not_differentiable(function, name, tensor):
         )
 
 
-def _int_list(value, function, name):
+def _int_list(value, function, name, position):
     """把 int 或 int 序列变成列表；其他类型按 torch 的措辞抛 TypeError。"""
     items = [value] if isinstance(value, numbers.Integral) else value
     try:
         items = list(items)
     except TypeError:
         raise TypeError(
-            f"{function}(): argument '{name}' must be tuple of ints, not {type(value).__name__}"
+            f"{function}(): argument '{name}' (position {position}) must be tuple of ints, not "
+            f"{type(value).__name__}"
         ) from None
-    for position, item in enumerate(items):
+    for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, numbers.Integral):
             raise TypeError(
-                f"{function}(): argument '{name}' must be tuple of ints, but found element of type "
-                f"{type(item).__name__} at pos {position}"
+                f"{function}(): argument '{name}' (position {position}) must be tuple of ints, but found element "
+                f"of type {type(item).__name__} at pos {index}"
             )
     return [int(item) for item in items]
 
@@ -120,9 +121,10 @@ def linear(input, weight, bias=None):
             f"{_CPP_TYPE_NAMES[weight.dtype.name]}"
         )
     if weight.dim() == 1:
-        # 一维 weight 就是一个向量积，torch 也允许
-        out = input.matmul(weight)
-        return out if bias is None else out + bias
+        # 一维 weight 是一次向量积，torch 允许，但此时不能再加 bias
+        if bias is not None:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        return input.matmul(weight)
 
     rows = math.prod(input.shape[:-1])
     out_features, in_features = weight.shape
@@ -154,6 +156,7 @@ def bilinear(input1, input2, weight, bias=None):
     _check_tensor("bilinear", "input2", 2, input2)
     _check_tensor("bilinear", "weight", 3, weight)
     _check_optional_tensor("bilinear", "bias", 4, bias)
+
     if input1.dim() != input2.dim():
         raise RuntimeError(
             f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}"
@@ -164,6 +167,7 @@ def bilinear(input1, input2, weight, bias=None):
                 f"bilinear(): input batch dimensions do not match at dim {dim}: got {input1.shape[dim]} "
                 f"and {input2.shape[dim]}"
             )
+
     if weight.dim() != 3:
         raise RuntimeError(f"bilinear(): weight must be 3-dimensional, but got {weight.dim()} dimensions")
     if input1.shape[-1] != weight.shape[1]:
@@ -189,9 +193,12 @@ def bilinear(input1, input2, weight, bias=None):
 # ---------------------------------------------------------------------------
 
 
+_CONV_POSITIONS = {"stride": 4, "padding": 5, "dilation": 6}
+
+
 def _conv_param(value, spatial_dims, weight_spatial_dims, function, name):
     """把 stride/padding/dilation 展开成每个空间维一个数；长度不合时用 torch 的措辞报错。"""
-    items = _int_list(value, function, name)
+    items = _int_list(value, function, name, _CONV_POSITIONS[name])
     if len(items) == 1:
         items = items * spatial_dims
     if len(items) != weight_spatial_dims:
@@ -314,7 +321,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
 
 
-def _pair_arg(value, function, name, allow_empty=False):
+def _pair_arg(value, function, name):
     """池化与 unfold 的二元参数：一个整数或两个整数，否则按 torch 的措辞报错。"""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return (int(value), int(value))
@@ -374,6 +381,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     dilation = _pair_arg(dilation, "col2im", "dilation")
     padding = _pair_arg(padding, "col2im", "padding")
     stride = _pair_arg(stride, "col2im", "stride")
+
     batched = input.dim() == 3
     cols = input if batched else input.unsqueeze(0)
     blocks = [
@@ -393,6 +401,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"number of sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
             f"input.size(2)={cols.shape[2]}."
         )
+
     out = _conv.Fold.apply(cols, output_size, kernel, stride, [(p, p) for p in padding], dilation, tuple(blocks))
     return out if batched else out.squeeze(0)
 
@@ -410,7 +419,7 @@ def pad(input, pad, mode="constant", value=None):
     且输入要比被填充的维数多一或两维（批次维、通道维），与 torch 相同。
     """
     _check_tensor("pad", "input", 1, input)
-    amounts = _int_list(pad, "pad", "pad")
+    amounts = _int_list(pad, "pad", "pad", 2)
     if len(amounts) % 2 != 0:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(amounts) // 2 > input.dim():
@@ -690,7 +699,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise TypeError(
             "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int"
         )
-    shape = _int_list(normalized_shape, "layer_norm", "normalized_shape")
+    shape = _int_list(normalized_shape, "layer_norm", "normalized_shape", 2)
     if not shape:
         raise RuntimeError(
             "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but "
@@ -966,7 +975,12 @@ def _reduction_from(size_average, reduce, reduction):
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
-        reduction = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
+        if size_average and reduce:
+            reduction = "mean"
+        elif reduce:
+            reduction = "sum"
+        else:
+            reduction = "none"
         warnings.warn(
             f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
             UserWarning,
