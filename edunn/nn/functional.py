@@ -1131,7 +1131,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing, class_dim)
 
     if label_smoothing > 0.0 and label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
     if input.dim() == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     _require_floating("log_softmax_lastdim_kernel_impl", input)
@@ -1162,7 +1162,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing, class_dim):
     if label_smoothing < 0.0 or label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
     classes = input.shape[class_dim]
     _check_class_weight(weight, classes, prefix="cross_entropy: ")
     log_probs = log_softmax(input, class_dim)

@@ -132,7 +132,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """用 $U(a, b)$ 填充。"""
     _require_floating("check_uniform_bounds", tensor)
     if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
     return _uniform(tensor, a, b, generator)
 
 
@@ -140,7 +140,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     r"""用 $\mathcal{N}(\text{mean}, \text{std}^2)$ 填充。"""
     _require_floating("normal_kernel_cpu", tensor)
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     return _normal(tensor, mean, std, generator)
 
 
