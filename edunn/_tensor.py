@@ -810,7 +810,7 @@ class Tensor:
         target = _backend.as_dtype(dtype) if dtype is not None else (
             self.dtype if self.dtype.is_floating_point else _backend.int64)
         source = self if target is self.dtype else self.to(target)
-        return reduction.Sum.apply(source, self._dims(dim), keepdim)
+        return reduction.Sum.apply(source, None if dim is None else self._dims(dim), keepdim)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         target = _backend.as_dtype(dtype) if dtype is not None else self.dtype
@@ -820,7 +820,7 @@ class Tensor:
                 f"complex dtype. Got: {_type_label(self.dtype)}"
             )
         source = self if target is self.dtype else self.to(target)
-        return reduction.Mean.apply(source, self._dims(dim), keepdim)
+        return reduction.Mean.apply(source, None if dim is None else self._dims(dim), keepdim)
 
     def _extreme(self, dim, keepdim, largest):
         name = "max" if largest else "min"
@@ -848,10 +848,10 @@ class Tensor:
         return self._extreme(dim, keepdim, False)
 
     def amax(self, dim=None, keepdim=False):
-        return reduction.AMax.apply(self, self._dims(dim if dim != () else None), keepdim, True)
+        return reduction.AMax.apply(self, self._dims(dim), keepdim, True)
 
     def amin(self, dim=None, keepdim=False):
-        return reduction.AMax.apply(self, self._dims(dim if dim != () else None), keepdim, False)
+        return reduction.AMax.apply(self, self._dims(dim), keepdim, False)
 
     def argmax(self, dim=None, keepdim=False):
         if dim is None:

@@ -11,10 +11,13 @@ from .pointwise import xp_of
 
 
 def normalize_dims(dim, ndim):
-    """把 dim（整数、元组或 None）变成排好序的非负维度元组；越界时抛 IndexError，与 torch 相同。"""
-    if dim is None:
+    """把 dim（整数、元组或 None）变成排好序的非负维度元组；越界时抛 IndexError，与 torch 相同。
+
+    与 torch 一样，空的 dim 元组也表示规约所有维。
+    """
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
     rank = max(ndim, 1)
     out = []
     for d in dims:
@@ -42,11 +45,21 @@ def _kept_shape(reduced_shape, dims):
     return tuple(shape)
 
 
+def _full_reduction(ctx, a, dims, name):
+    """dims 为 None（调用时没给 dim）时规约所有维；torch 给这种节点的名字以 0 结尾。"""
+    if dims is None:
+        ctx.node_name = name + "0"
+        return tuple(range(a.ndim))
+    ctx.node_name = name + "1"
+    return dims
+
+
 class Sum(ArrayFunction):
     node_name = "SumBackward1"
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, dtype=None):
+        dims = _full_reduction(ctx, a, dims, "SumBackward")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
@@ -61,6 +74,7 @@ class Mean(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, dtype=None):
+        dims = _full_reduction(ctx, a, dims, "MeanBackward")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.count = int(np.prod([a.shape[d] for d in dims])) if dims else 1
         out = a.mean(axis=dims, keepdims=keepdim, dtype=dtype)

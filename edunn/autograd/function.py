@@ -144,7 +144,8 @@ class Function(Node):
         raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
 
     def name(self):
-        return getattr(type(self), "node_name", type(self).__name__ + "Backward")
+        # 算子可在 forward 里设 ctx.node_name，按参数给出 torch 对应的名字（如 SumBackward0/1）
+        return getattr(self, "node_name", type(self).__name__ + "Backward")
 
     # -- ctx 的接口 -------------------------------------------------------
 
