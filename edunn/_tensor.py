@@ -830,10 +830,8 @@ class Tensor:
                     f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                     "Specify the reduction dim with the 'dim' argument."
                 )
-            return reduction.AMax.apply(self, self._dims(None), False, largest)
+            return reduction.AMax.apply(self, None, False, largest)
         dim = self._wrap_dim(dim)
-        if self.dim() == 0:
-            return _MinMax(self.clone(), Tensor._wrap(self._xp.zeros((), dtype=np.int64), self._device))
         values, indices = reduction.MaxDim.apply(self, dim, keepdim, largest)
         return _MinMax(values, indices, name)
 
@@ -864,15 +862,18 @@ class Tensor:
         return self.min(dim, keepdim).indices
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self._var_or_std(reduction.Var, dim, unbiased, keepdim, correction)
+
+    def _var_or_std(self, function, dim, unbiased, keepdim, correction):
         if unbiased is not None and correction is not None:
             raise RuntimeError("var(): cannot pass both 'unbiased' and 'correction'")
         if correction is None:
             correction = 1 if unbiased in (None, True) else 0
         source = self if self.dtype.is_floating_point else self.to(_backend.get_default_dtype())
-        return reduction.Var.apply(source, self._dims(dim), correction, keepdim)
+        return function.apply(source, self._dims(dim), correction, keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return self._var_or_std(reduction.Std, dim, unbiased, keepdim, correction)
 
     def norm(self, p="fro", dim=None, keepdim=False):
         if p == "fro" or p is None:
