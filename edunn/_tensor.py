@@ -496,7 +496,7 @@ class Tensor:
         return self._binary(other, pointwise.Div, float_result=True)
 
     def pow(self, exponent):
-        return self._binary(exponent, pointwise.Pow)
+        return self._binary(exponent, pointwise.PowTensor if isinstance(exponent, Tensor) else pointwise.Pow)
 
     def _check_not_bool(self, what, other=None):
         if self.dtype is _backend.bool_ and (other is None or getattr(other, "dtype", None) is _backend.bool_
@@ -517,7 +517,7 @@ class Tensor:
         return self.sub(other)
 
     def __rsub__(self, other):
-        return self._binary(other, pointwise.Sub, reverse=True)
+        return self._binary(other, pointwise.Rsub, reverse=True)
 
     __mul__ = mul
 
@@ -527,12 +527,15 @@ class Tensor:
     __truediv__ = div
 
     def __rtruediv__(self, other):
-        return self._binary(other, pointwise.Div, reverse=True, float_result=True)
+        # torch 把 number / tensor 算成 reciprocal(tensor) * number，结果的末位与 Div 不同
+        if not _is_scalar(other):
+            return NotImplemented
+        return self.reciprocal() * other
 
     __pow__ = pow
 
     def __rpow__(self, other):
-        return self._binary(other, pointwise.Pow, reverse=True)
+        return self._binary(other, pointwise.RPow, reverse=True)
 
     def __matmul__(self, other):
         return self.matmul(other)
@@ -674,10 +677,10 @@ class Tensor:
         return self._unary(pointwise.Cos, True)
 
     def square(self):
-        return self.mul(self)
+        return self.pow(2)
 
     def reciprocal(self):
-        return 1 / self
+        return self._unary(pointwise.Reciprocal, True)
 
     def floor(self):
         return Tensor._wrap(self._xp.floor(self._array), self._device)

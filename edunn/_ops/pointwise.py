@@ -69,6 +69,12 @@ class Sub(ArrayFunction):
         return sum_to(grad, shape_a), sum_to(-grad * ctx.alpha, shape_b)
 
 
+class Rsub(Sub):
+    """``number - tensor``：torch 把它记作单独的 rsub 节点。"""
+
+    node_name = "RsubBackward1"
+
+
 class Mul(ArrayFunction):
     node_name = "MulBackward0"
 
@@ -127,6 +133,35 @@ class Pow(ArrayFunction):
             mask = (base == 0) & (exponent >= 0)
             grad_exponent = sum_to(xp.where(mask, 0, grad * out * log_base), _shape(exponent))
         return grad_base, grad_exponent
+
+
+class PowTensor(Pow):
+    """指数也是张量：``tensor ** tensor``。"""
+
+    node_name = "PowBackward1"
+
+
+class RPow(Pow):
+    """底数是 Python 数值：``number ** tensor``。"""
+
+    node_name = "PowBackward2"
+
+
+class Reciprocal(ArrayFunction):
+    node_name = "ReciprocalBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(divide="ignore"):
+            out = 1 / a
+        out = out.astype(a.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return -grad * (out * out)
 
 
 class Neg(ArrayFunction):
