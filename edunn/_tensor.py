@@ -695,12 +695,13 @@ class Tensor:
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            out = self
-            if min is not None:
-                out = out.maximum(min if isinstance(min, Tensor) else self.new_tensor(min))
-            if max is not None:
-                out = out.minimum(max if isinstance(max, Tensor) else self.new_tensor(max))
-            return out
+            bounds = [self.new_tensor(b) if _is_scalar(b) else b for b in (min, max)]
+            given = [b for b in bounds if b is not None]
+            dtype = result_type(self, *given)
+            for b in given:
+                _broadcast_shapes(self.shape, b.shape)
+            low, high = (None if b is None else b.to(dtype) for b in bounds)
+            return pointwise.ClampTensor.apply(self.to(dtype), low, high)
         return pointwise.Clamp.apply(self, min, max)
 
     clip = clamp

@@ -384,6 +384,45 @@ class Clamp(ArrayFunction):
         return grad * mask
 
 
+class ClampTensor(ArrayFunction):
+    """边界是张量的 clamp：结果为 ``minimum(maximum(a, low), high)``，三者可以互相广播。
+
+    梯度的归属与 torch 相同：a 落在 [low, high] 内（含端点）时归 a；a < low 且 low < high 时归 low；
+    a > high 或 high < low（此时结果恒为 high）时归 high。
+    """
+
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, a, low, high):
+        xp = xp_of(a)
+        ctx.save_for_backward(a, low, high)
+        out = a
+        if low is not None:
+            out = xp.maximum(out, low)
+        if high is not None:
+            out = xp.minimum(out, high)
+        return out.astype(a.dtype, copy=out is a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, low, high = ctx.saved_tensors
+        xp = xp_of(grad)
+        zero = grad.dtype.type(0)
+        keep_a = True
+        grad_low = grad_high = None
+        if low is not None:
+            keep_a = keep_a & (a >= low)
+            to_low = a < low if high is None else (a < low) & (low < high)
+            grad_low = sum_to(xp.where(to_low, grad, zero), low.shape)
+        if high is not None:
+            keep_a = keep_a & (a <= high)
+            to_high = a > high if low is None else (a > high) | (high < low)
+            grad_high = sum_to(xp.where(to_high, grad, zero), high.shape)
+        grad_a = sum_to(xp.where(keep_a, grad, zero), a.shape)
+        return grad_a, grad_low, grad_high
+
+
 class Maximum(ArrayFunction):
     node_name = "MaximumBackward0"
 
