@@ -801,7 +801,7 @@ class Tensor:
     def t(self):
         if self.dim() > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        return self.T
+        return self._swap(0, -1, "TBackward0")
 
     # ------------------------------------------------------------------
     # 规约
@@ -923,9 +923,7 @@ class Tensor:
         return shape
 
     def reshape(self, *shape):
-        shape = self._infer_shape(shape)
-        out = shape_module_reshape(self, shape)
-        return out
+        return shape_module_reshape(self, self._infer_shape(shape), "ReshapeBackward")
 
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], _backend.dtype):
@@ -950,6 +948,8 @@ class Tensor:
         start, end = self._wrap_dim(start_dim), self._wrap_dim(end_dim)
         if start > end:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if start == end:
+            return self  # 与 torch 相同：没有维度要合并时返回输入本身
         dims = self.shape
         middle = int(np.prod(dims[start:end + 1], dtype=np.int64))
         return self.reshape(*dims[:start], middle, *dims[end + 1:])
@@ -974,28 +974,32 @@ class Tensor:
         return shape.Permute.apply(self, dims)._make_view_of(self)
 
     def transpose(self, dim0, dim1):
+        return self._swap(dim0, dim1, "TransposeBackward0")
+
+    def _swap(self, dim0, dim1, node_name):
         order = list(range(self.dim()))
-        if self.dim() == 0:
-            return self.view(())
         d0, d1 = self._wrap_dim(dim0), self._wrap_dim(dim1)
-        order[d0], order[d1] = order[d1], order[d0]
-        return self.permute(*order)
+        if order:
+            order[d0], order[d1] = order[d1], order[d0]
+        return shape.Permute.apply(self, tuple(order), node_name)._make_view_of(self)
 
     swapaxes = transpose
 
     def squeeze(self, dim=None):
         if dim is None:
             new_shape = [n for n in self.shape if n != 1]
+            node_name = "SqueezeBackward0"
         else:
             dims = {self._wrap_dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
             new_shape = [n for i, n in enumerate(self.shape) if not (i in dims and n == 1)]
-        return shape_module_reshape(self, tuple(new_shape))
+            node_name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
+        return shape_module_reshape(self, tuple(new_shape), node_name)
 
     def unsqueeze(self, dim):
         dim = self._wrap_dim(dim, self.dim() + 1)
         new_shape = list(self.shape)
         new_shape.insert(dim, 1)
-        return shape_module_reshape(self, tuple(new_shape))
+        return shape_module_reshape(self, tuple(new_shape), "UnsqueezeBackward0")
 
     def expand(self, *sizes):
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -1037,7 +1041,8 @@ class Tensor:
                     f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size at "
                     f"dimension {dim}), but got split_sizes={sizes}"
                 )
-        pieces = shape.Split.apply(self, sizes, dim)
+        node_name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+        pieces = shape.Split.apply(self, sizes, dim, node_name)
         return tuple(p._make_view_of(self) for p in pieces)
 
     def chunk(self, chunks, dim=0):
@@ -1048,8 +1053,8 @@ class Tensor:
         return self.split(step, dim)
 
     def unbind(self, dim=0):
-        dim = self._wrap_dim(dim)
-        return tuple(p.squeeze(dim) for p in self.split(1, dim))
+        pieces = shape.Unbind.apply(self, self._wrap_dim(dim))
+        return tuple(p._make_view_of(self) for p in pieces)
 
     # ------------------------------------------------------------------
     # 索引
@@ -1318,9 +1323,9 @@ class _MinMax(tuple):
         return f"edunn.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
 
-def shape_module_reshape(tensor, new_shape):
+def shape_module_reshape(tensor, new_shape, node_name="ViewBackward0"):
     """reshape/view/squeeze/unsqueeze 的共同实现；结果与输入共享内存时标记为视图。"""
-    out = shape.Reshape.apply(tensor, tuple(new_shape))
+    out = shape.Reshape.apply(tensor, tuple(new_shape), node_name)
     xp = tensor._xp
     if xp.may_share_memory(out._array, tensor._array):
         out._make_view_of(tensor)

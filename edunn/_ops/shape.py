@@ -2,18 +2,33 @@
 
 import numpy as np
 
-from .._backend import scatter_add
+from .._backend import reshape_view, scatter_add
 from ..autograd.function import ArrayFunction
 from .pointwise import sum_to, xp_of
 
 
 class Reshape(ArrayFunction):
+    """view/reshape/squeeze/unsqueeze 共用的节点；node_name 由调用者按 torch 的名字给出。
+
+    reshape 的名字还取决于能否不复制：连续的输入是 ViewBackward0，不连续但能共享内存的是
+    ReshapeAliasBackward0，必须复制的是 UnsafeViewBackward0。
+    """
+
     node_name = "ViewBackward0"
 
     @staticmethod
-    def forward(ctx, a, shape):
+    def forward(ctx, a, shape, node_name="ViewBackward0"):
         ctx.shape = a.shape
-        return a.reshape(shape)  # 能共享内存时 numpy 返回视图，否则复制
+        view = reshape_view(a, shape)
+        if node_name == "ReshapeBackward":
+            if view is None:
+                node_name = "UnsafeViewBackward0"
+            elif a.flags.c_contiguous:
+                node_name = "ViewBackward0"
+            else:
+                node_name = "ReshapeAliasBackward0"
+        ctx.node_name = node_name
+        return view if view is not None else a.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -21,10 +36,13 @@ class Reshape(ArrayFunction):
 
 
 class Permute(ArrayFunction):
+    """permute、transpose、t() 共用；node_name 给出 torch 对应的名字。"""
+
     node_name = "PermuteBackward0"
 
     @staticmethod
-    def forward(ctx, a, dims):
+    def forward(ctx, a, dims, node_name="PermuteBackward0"):
+        ctx.node_name = node_name
         ctx.inverse = tuple(np.argsort(dims))
         return a.transpose(dims)
 
@@ -78,12 +96,16 @@ class Stack(ArrayFunction):
 
 
 class Split(ArrayFunction):
-    """按给定长度切成几段；每段都是输入的视图，反向把各段梯度拼回去（缺的段补零）。"""
+    """按给定长度切成几段；每段都是输入的视图，反向把各段梯度拼回去（缺的段补零）。
+
+    torch 把按固定长度切（split(int)、chunk）记作 SplitBackward0，按长度列表切记作 SplitWithSizesBackward0。
+    """
 
     node_name = "SplitWithSizesBackward0"
 
     @staticmethod
-    def forward(ctx, a, sizes, dim):
+    def forward(ctx, a, sizes, dim, node_name="SplitWithSizesBackward0"):
+        ctx.node_name = node_name
         ctx.dim = dim
         bounds = np.cumsum(sizes)[:-1]
         return tuple(xp_of(a).split(a, bounds, axis=dim))
@@ -91,6 +113,21 @@ class Split(ArrayFunction):
     @staticmethod
     def backward(ctx, *grads):
         return xp_of(*grads).concatenate(grads, axis=ctx.dim)
+
+
+class Unbind(ArrayFunction):
+    """沿 dim 拆成若干个少一维的视图；反向把各片的梯度沿 dim 叠回去。"""
+
+    node_name = "UnbindBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return tuple(xp_of(a).moveaxis(a, dim, 0))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return xp_of(*grads).stack(grads, axis=ctx.dim)
 
 
 def _index_arrays(xp, index):
