@@ -112,7 +112,8 @@ class Pow(ArrayFunction):
 
     @staticmethod
     def forward(ctx, base, exponent):
-        out = base ** exponent
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = base ** exponent  # 负底数配非整数指数得到 nan，与 torch 相同，不发警告
         ctx.save_for_backward(base, exponent, out)
         return out
 
@@ -122,16 +123,16 @@ class Pow(ArrayFunction):
         xp = xp_of(grad)
         grad_base = grad_exponent = None
         if ctx.needs_input_grad[0]:
-            if getattr(exponent, "ndim", 0) == 0 and exponent == 0:
-                grad_base = xp.zeros_like(base)
-            else:
-                grad_base = sum_to(grad * exponent * base ** (exponent - 1), _shape(base))
+            # 指数为 0 处导数是 0；torch 直接置 0，不让 0 * 0^(-1) 变成 nan
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = exponent * base ** (exponent - 1)
+            grad_base = sum_to(grad * xp.where(exponent == 0, 0, local), _shape(base))
         if ctx.needs_input_grad[1]:
             # torch 在 base == 0 且 exponent >= 0 处把 log(0) 的项记为 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_base = xp.log(base)
+                local = out * xp.log(base)
             mask = (base == 0) & (exponent >= 0)
-            grad_exponent = sum_to(xp.where(mask, 0, grad * out * log_base), _shape(exponent))
+            grad_exponent = sum_to(xp.where(mask, 0, grad * local), _shape(exponent))
         return grad_base, grad_exponent
 
 
