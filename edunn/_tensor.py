@@ -729,7 +729,17 @@ class Tensor:
         return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
 
     def lerp(self, end, weight):
-        return self + weight * (end - self)
+        for name, other in (("end", end), ("weight", weight)):
+            if isinstance(other, Tensor) and other.dtype is not self.dtype:
+                raise RuntimeError(f"expected dtype {self.dtype} for `{name}` but got dtype {other.dtype}")
+        if not isinstance(end, Tensor):
+            raise TypeError(f"lerp(): argument 'end' must be Tensor, not {type(end).__name__}")
+        shape = _broadcast_shapes(self.shape, end.shape)
+        if isinstance(weight, Tensor):
+            _broadcast_shapes(shape, weight.shape)
+        else:
+            weight = float(weight)
+        return pointwise.Lerp.apply(self, end, weight)
 
     def addcmul(self, tensor1, tensor2, value=1):
         return self + value * tensor1 * tensor2
@@ -1273,9 +1283,7 @@ class Tensor:
         return self
 
     def zero_(self):
-        self._array[...] = 0
-        self._bump_version()
-        return self
+        return self._fill(0, "ZeroBackward0")
 
     def fill_(self, value):
         if isinstance(value, Tensor):
@@ -1283,9 +1291,16 @@ class Tensor:
                 raise RuntimeError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
                 )
+            # 限制：torch 会把梯度传给张量形式的 value（FillBackward3），edunn 只取它的数值
             value = value.item()
+        return self._fill(value, "FillBackward2")
+
+    def _fill(self, value, node_name):
         if is_grad_enabled() and self.requires_grad:
+            # 记录梯度时填充也是一步运算：之前的计算图不再影响这个张量的值
             self._check_inplace_allowed()
+            self._adopt(pointwise.Fill.apply(self._snapshot(), value, node_name))
+            return self
         self._array[...] = value
         self._bump_version()
         return self

@@ -492,6 +492,58 @@ class Cast(ArrayFunction):
         return grad.astype(ctx.input_dtype), None
 
 
+def _fused_multiply_add(x, y, z):
+    """``x * y + z`` 只在最后舍入一次，与 torch 的 CPU 内核（编译成 FMA 指令）结果相同。
+
+    float32 及更窄的类型借 float64 计算：乘积在 float64 里是精确的，求和后再舍入到原类型；
+    只有 float64 里的和恰好被舍入到两个 float32 的中点时，结果才与真正的 FMA 不同。
+    NOTE: float64 没有更宽的类型可借，这里舍入两次，末位可能与 torch 差 1 ulp。
+    """
+    dtype = z.dtype
+    if dtype == np.float64:
+        return x * y + z
+    return (x.astype(np.float64) * y.astype(np.float64) + z.astype(np.float64)).astype(dtype)
+
+
+class Lerp(ArrayFunction):
+    """线性插值 $a + w(e - a)$。与 torch 相同，$|w| \\ge 0.5$ 时改算 $e - (e - a)(1 - w)$，使 w = 1 时恰好得到 e。"""
+
+    node_name = "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx, a, end, weight):
+        xp = xp_of(a)
+        tensor_weight = hasattr(weight, "shape")
+        ctx.node_name = "LerpBackward1" if tensor_weight else "LerpBackward0"
+        w = weight if tensor_weight else xp.asarray(weight, dtype=a.dtype)
+        diff = end - a
+        low = _fused_multiply_add(w, diff, a)
+        high = _fused_multiply_add(-diff, 1 - w, end)
+        ctx.save_for_backward(a, end, w)
+        return xp.where(abs(w) < 0.5, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, end, w = ctx.saved_tensors
+        grad_weight = sum_to(grad * (end - a), w.shape) if ctx.needs_input_grad[2] else None
+        return sum_to(grad * (1 - w), a.shape), sum_to(grad * w, end.shape), grad_weight
+
+
+class Fill(ArrayFunction):
+    """zero_/fill_ 在记录梯度时的节点：结果与输入无关，输入得到全零的梯度。"""
+
+    node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, a, value, node_name="FillBackward2"):
+        ctx.node_name = node_name
+        return xp_of(a).full_like(a, value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return xp_of(grad).zeros_like(grad)
+
+
 class Clone(ArrayFunction):
     node_name = "CloneBackward0"
 
