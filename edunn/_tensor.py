@@ -498,7 +498,7 @@ class Tensor:
         return self._binary(other, pointwise.Div, float_result=True)
 
     def pow(self, exponent):
-        return self._binary(exponent, pointwise.Pow)
+        return self._binary(exponent, pointwise.PowTensor if isinstance(exponent, Tensor) else pointwise.Pow)
 
     def _check_not_bool(self, what, other=None):
         if self.dtype is _backend.bool_ and (other is None or getattr(other, "dtype", None) is _backend.bool_
@@ -519,7 +519,7 @@ class Tensor:
         return self.sub(other)
 
     def __rsub__(self, other):
-        return self._binary(other, pointwise.Sub, reverse=True)
+        return self._binary(other, pointwise.Rsub, reverse=True)
 
     __mul__ = mul
 
@@ -529,12 +529,15 @@ class Tensor:
     __truediv__ = div
 
     def __rtruediv__(self, other):
-        return self._binary(other, pointwise.Div, reverse=True, float_result=True)
+        # torch 把 number / tensor 算成 reciprocal(tensor) * number，结果的末位与 Div 不同
+        if not _is_scalar(other):
+            return NotImplemented
+        return self.reciprocal() * other
 
     __pow__ = pow
 
     def __rpow__(self, other):
-        return self._binary(other, pointwise.Pow, reverse=True)
+        return self._binary(other, pointwise.RPow, reverse=True)
 
     def __matmul__(self, other):
         return self.matmul(other)
@@ -676,10 +679,10 @@ class Tensor:
         return self._unary(pointwise.Cos, True)
 
     def square(self):
-        return self.mul(self)
+        return self.pow(2)
 
     def reciprocal(self):
-        return 1 / self
+        return self._unary(pointwise.Reciprocal, True)
 
     def floor(self):
         return Tensor._wrap(self._xp.floor(self._array), self._device)
@@ -694,12 +697,13 @@ class Tensor:
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            out = self
-            if min is not None:
-                out = out.maximum(min if isinstance(min, Tensor) else self.new_tensor(min))
-            if max is not None:
-                out = out.minimum(max if isinstance(max, Tensor) else self.new_tensor(max))
-            return out
+            bounds = [self.new_tensor(b) if _is_scalar(b) else b for b in (min, max)]
+            given = [b for b in bounds if b is not None]
+            dtype = result_type(self, *given)
+            for b in given:
+                _broadcast_shapes(self.shape, b.shape)
+            low, high = (None if b is None else b.to(dtype) for b in bounds)
+            return pointwise.ClampTensor.apply(self.to(dtype), low, high)
         return pointwise.Clamp.apply(self, min, max)
 
     clip = clamp
@@ -727,7 +731,17 @@ class Tensor:
         return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
 
     def lerp(self, end, weight):
-        return self + weight * (end - self)
+        for name, other in (("end", end), ("weight", weight)):
+            if isinstance(other, Tensor) and other.dtype is not self.dtype:
+                raise RuntimeError(f"expected dtype {self.dtype} for `{name}` but got dtype {other.dtype}")
+        if not isinstance(end, Tensor):
+            raise TypeError(f"lerp(): argument 'end' must be Tensor, not {type(end).__name__}")
+        shape = _broadcast_shapes(self.shape, end.shape)
+        if isinstance(weight, Tensor):
+            _broadcast_shapes(shape, weight.shape)
+        else:
+            weight = float(weight)
+        return pointwise.Lerp.apply(self, end, weight)
 
     def addcmul(self, tensor1, tensor2, value=1):
         return self + value * tensor1 * tensor2
@@ -799,7 +813,7 @@ class Tensor:
     def t(self):
         if self.dim() > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        return self.T
+        return self._swap(0, -1, "TBackward0")
 
     # ------------------------------------------------------------------
     # 规约
@@ -812,7 +826,7 @@ class Tensor:
         target = _backend.as_dtype(dtype) if dtype is not None else (
             self.dtype if self.dtype.is_floating_point else _backend.int64)
         source = self if target is self.dtype else self.to(target)
-        return reduction.Sum.apply(source, self._dims(dim), keepdim)
+        return reduction.Sum.apply(source, None if dim is None else self._dims(dim), keepdim)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         target = _backend.as_dtype(dtype) if dtype is not None else self.dtype
@@ -822,7 +836,7 @@ class Tensor:
                 f"complex dtype. Got: {_type_label(self.dtype)}"
             )
         source = self if target is self.dtype else self.to(target)
-        return reduction.Mean.apply(source, self._dims(dim), keepdim)
+        return reduction.Mean.apply(source, None if dim is None else self._dims(dim), keepdim)
 
     def _extreme(self, dim, keepdim, largest):
         name = "max" if largest else "min"
@@ -832,10 +846,8 @@ class Tensor:
                     f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                     "Specify the reduction dim with the 'dim' argument."
                 )
-            return reduction.AMax.apply(self, self._dims(None), False, largest)
+            return reduction.AMax.apply(self, None, False, largest)
         dim = self._wrap_dim(dim)
-        if self.dim() == 0:
-            return _MinMax(self.clone(), Tensor._wrap(self._xp.zeros((), dtype=np.int64), self._device))
         values, indices = reduction.MaxDim.apply(self, dim, keepdim, largest)
         return _MinMax(values, indices, name)
 
@@ -850,10 +862,10 @@ class Tensor:
         return self._extreme(dim, keepdim, False)
 
     def amax(self, dim=None, keepdim=False):
-        return reduction.AMax.apply(self, self._dims(dim if dim != () else None), keepdim, True)
+        return reduction.AMax.apply(self, self._dims(dim), keepdim, True)
 
     def amin(self, dim=None, keepdim=False):
-        return reduction.AMax.apply(self, self._dims(dim if dim != () else None), keepdim, False)
+        return reduction.AMax.apply(self, self._dims(dim), keepdim, False)
 
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
@@ -866,15 +878,18 @@ class Tensor:
         return self.min(dim, keepdim).indices
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self._var_or_std(reduction.Var, dim, unbiased, keepdim, correction)
+
+    def _var_or_std(self, function, dim, unbiased, keepdim, correction):
         if unbiased is not None and correction is not None:
             raise RuntimeError("var(): cannot pass both 'unbiased' and 'correction'")
         if correction is None:
             correction = 1 if unbiased in (None, True) else 0
         source = self if self.dtype.is_floating_point else self.to(_backend.get_default_dtype())
-        return reduction.Var.apply(source, self._dims(dim), correction, keepdim)
+        return function.apply(source, self._dims(dim), correction, keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return self._var_or_std(reduction.Std, dim, unbiased, keepdim, correction)
 
     def norm(self, p="fro", dim=None, keepdim=False):
         if p == "fro" or p is None:
@@ -920,9 +935,7 @@ class Tensor:
         return shape
 
     def reshape(self, *shape):
-        shape = self._infer_shape(shape)
-        out = shape_module_reshape(self, shape)
-        return out
+        return shape_module_reshape(self, self._infer_shape(shape), "ReshapeBackward")
 
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], _backend.dtype):
@@ -947,6 +960,8 @@ class Tensor:
         start, end = self._wrap_dim(start_dim), self._wrap_dim(end_dim)
         if start > end:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if start == end:
+            return self  # 与 torch 相同：没有维度要合并时返回输入本身
         dims = self.shape
         middle = int(np.prod(dims[start:end + 1], dtype=np.int64))
         return self.reshape(*dims[:start], middle, *dims[end + 1:])
@@ -971,28 +986,32 @@ class Tensor:
         return shape.Permute.apply(self, dims)._make_view_of(self)
 
     def transpose(self, dim0, dim1):
+        return self._swap(dim0, dim1, "TransposeBackward0")
+
+    def _swap(self, dim0, dim1, node_name):
         order = list(range(self.dim()))
-        if self.dim() == 0:
-            return self.view(())
         d0, d1 = self._wrap_dim(dim0), self._wrap_dim(dim1)
-        order[d0], order[d1] = order[d1], order[d0]
-        return self.permute(*order)
+        if order:
+            order[d0], order[d1] = order[d1], order[d0]
+        return shape.Permute.apply(self, tuple(order), node_name)._make_view_of(self)
 
     swapaxes = transpose
 
     def squeeze(self, dim=None):
         if dim is None:
             new_shape = [n for n in self.shape if n != 1]
+            node_name = "SqueezeBackward0"
         else:
             dims = {self._wrap_dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
             new_shape = [n for i, n in enumerate(self.shape) if not (i in dims and n == 1)]
-        return shape_module_reshape(self, tuple(new_shape))
+            node_name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
+        return shape_module_reshape(self, tuple(new_shape), node_name)
 
     def unsqueeze(self, dim):
         dim = self._wrap_dim(dim, self.dim() + 1)
         new_shape = list(self.shape)
         new_shape.insert(dim, 1)
-        return shape_module_reshape(self, tuple(new_shape))
+        return shape_module_reshape(self, tuple(new_shape), "UnsqueezeBackward0")
 
     def expand(self, *sizes):
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -1034,7 +1053,8 @@ class Tensor:
                     f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size at "
                     f"dimension {dim}), but got split_sizes={sizes}"
                 )
-        pieces = shape.Split.apply(self, sizes, dim)
+        node_name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+        pieces = shape.Split.apply(self, sizes, dim, node_name)
         return tuple(p._make_view_of(self) for p in pieces)
 
     def chunk(self, chunks, dim=0):
@@ -1045,8 +1065,8 @@ class Tensor:
         return self.split(step, dim)
 
     def unbind(self, dim=0):
-        dim = self._wrap_dim(dim)
-        return tuple(p.squeeze(dim) for p in self.split(1, dim))
+        pieces = shape.Unbind.apply(self, self._wrap_dim(dim))
+        return tuple(p._make_view_of(self) for p in pieces)
 
     # ------------------------------------------------------------------
     # 索引
@@ -1265,9 +1285,7 @@ class Tensor:
         return self
 
     def zero_(self):
-        self._array[...] = 0
-        self._bump_version()
-        return self
+        return self._fill(0, "ZeroBackward0")
 
     def fill_(self, value):
         if isinstance(value, Tensor):
@@ -1275,9 +1293,16 @@ class Tensor:
                 raise RuntimeError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
                 )
+            # 限制：torch 会把梯度传给张量形式的 value（FillBackward3），edunn 只取它的数值
             value = value.item()
+        return self._fill(value, "FillBackward2")
+
+    def _fill(self, value, node_name):
         if is_grad_enabled() and self.requires_grad:
+            # 记录梯度时填充也是一步运算：之前的计算图不再影响这个张量的值
             self._check_inplace_allowed()
+            self._adopt(pointwise.Fill.apply(self._snapshot(), value, node_name))
+            return self
         self._array[...] = value
         self._bump_version()
         return self
@@ -1315,9 +1340,9 @@ class _MinMax(tuple):
         return f"edunn.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
 
-def shape_module_reshape(tensor, new_shape):
+def shape_module_reshape(tensor, new_shape, node_name="ViewBackward0"):
     """reshape/view/squeeze/unsqueeze 的共同实现；结果与输入共享内存时标记为视图。"""
-    out = shape.Reshape.apply(tensor, tuple(new_shape))
+    out = shape.Reshape.apply(tensor, tuple(new_shape), node_name)
     xp = tensor._xp
     if xp.may_share_memory(out._array, tensor._array):
         out._make_view_of(tensor)

@@ -4,11 +4,25 @@ from ..autograd.function import ArrayFunction
 from .pointwise import sum_to, xp_of
 
 
+def _matmul_node_name(shape_a, shape_b):
+    """torch 把 matmul 拆成 dot、mv、mm 或"把批次维折叠进行数后的 mm"，图里留下的是最后一步的节点名。"""
+    ranks = (len(shape_a), len(shape_b))
+    simple = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4", (2, 2): "MmBackward0"}
+    if ranks in simple:
+        return simple[ranks]
+    # 左边实际是一个矩阵、右边带批次维时，torch 算的是转置后的乘积，最后再转置回来
+    left_is_matrix = ranks[0] == 2 or (ranks == (3, 3) and shape_a[0] == 1 and shape_b[0] != 1)
+    if left_is_matrix and ranks[1] >= 3:
+        return "TransposeBackward0" if shape_a[-2] == 1 or shape_b[-1] == 1 else "CloneBackward0"
+    return "UnsafeViewBackward0"
+
+
 class Matmul(ArrayFunction):
     node_name = "MmBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.node_name = _matmul_node_name(a.shape, b.shape)
         ctx.save_for_backward(a, b)
         return a @ b
 
@@ -20,10 +34,10 @@ class Matmul(ArrayFunction):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
-        if a.ndim == 1:
-            g = xp.expand_dims(g, -2)
         if b.ndim == 1:
             g = xp.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = xp.expand_dims(g, -2)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_a = g @ xp.swapaxes(b2, -1, -2)

@@ -5,8 +5,6 @@
 节点本身也充当 ``ctx``，这与 torch 相同。
 """
 
-import weakref
-
 from .grad_mode import is_grad_enabled, no_grad
 
 _FREED_MESSAGE = (
@@ -23,14 +21,13 @@ class RemovableHandle:
     _next_id = 0
 
     def __init__(self, hooks_dict):
-        self._hooks_ref = weakref.ref(hooks_dict)
+        # 普通 dict 不能被弱引用，这里直接持有它；句柄活多久，钩子表就至少活多久
+        self._hooks = hooks_dict
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self):
-        hooks = self._hooks_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
+        self._hooks.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -144,7 +141,8 @@ class Function(Node):
         raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
 
     def name(self):
-        return getattr(type(self), "node_name", type(self).__name__ + "Backward")
+        # 算子可在 forward 里设 ctx.node_name，按参数给出 torch 对应的名字（如 SumBackward0/1）
+        return getattr(self, "node_name", type(self).__name__ + "Backward")
 
     # -- ctx 的接口 -------------------------------------------------------
 

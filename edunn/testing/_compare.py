@@ -74,7 +74,9 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
     if not close.all():
         mismatched = int((~close).sum())
         diff = np.abs(a64 - e64)
-        worst = np.unravel_index(np.nanargmax(np.where(close, -np.inf, diff)), a.shape) if a.ndim else ()
+        # 一边是 nan 的位置没有差值可比，定位最差元素时把它当作无穷大
+        worst = np.unravel_index(np.argmax(np.where(close, -np.inf, np.nan_to_num(diff, nan=np.inf))),
+                                 a.shape) if a.ndim else ()
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = diff / np.abs(e64)
         raise AssertionError(
