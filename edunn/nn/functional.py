@@ -157,6 +157,12 @@ def bilinear(input1, input2, weight, bias=None):
     _check_tensor("bilinear", "weight", 3, weight)
     _check_optional_tensor("bilinear", "bias", 4, bias)
 
+    named = [("input1", input1), ("input2", input2), ("weight", weight)]
+    if bias is not None:
+        named.append(("bias", bias))
+    if len({tensor.dtype for _, tensor in named}) > 1:
+        listed = ", ".join(f"{name}: {_CPP_TYPE_NAMES[tensor.dtype.name]}" for name, tensor in named)
+        raise RuntimeError(f"All tensors must have the same dtype, got {listed}")
     if input1.dim() != input2.dim():
         raise RuntimeError(
             f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}"
@@ -210,7 +216,7 @@ def _conv_param(value, spatial_dims, weight_spatial_dims, function, name):
 
 
 def _convnd(spatial_dims, function, input, weight, bias, stride, padding, dilation, groups):
-    """conv1d/2d/3d 的共同实现：检查参数（顺序与 torch 相同），然后调用 ``Convolution`` 算子。"""
+    """conv1d/2d/3d 的共同实现：按 torch 的规则检查参数，然后调用 ``Convolution`` 算子。"""
     _check_tensor(function, "input", 1, input)
     _check_tensor(function, "weight", 2, weight)
     _check_optional_tensor(function, "bias", 3, bias)
@@ -678,6 +684,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_not_differentiable("native_batch_norm", "running_mean", running_mean)
     _check_not_differentiable("native_batch_norm", "running_var", running_var)
     _require_floating("batch_norm", input)
+    _check_parameter_dtypes(input, weight, bias, running_mean, running_var)
 
     if not training:
         return _normalization.BatchNorm.apply(input, weight, bias, running_mean, running_var, False, eps)
@@ -718,7 +725,17 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"{list(input.shape)}"
         )
     _require_floating("layer_norm", input)
+    _check_parameter_dtypes(input, weight, bias)
     return _normalization.LayerNorm.apply(input, weight, bias, len(shape), eps)
+
+
+def _check_parameter_dtypes(input, *parameters):
+    """归一化的 weight、bias、running 统计量必须与 input 同一 dtype。"""
+    for tensor in parameters:
+        if tensor is not None and tensor.dtype is not input.dtype:
+            raise RuntimeError(
+                f"mixed dtype (CPU): expect parameter to have scalar type of {input.dtype._torch_name}"
+            )
 
 
 # ---------------------------------------------------------------------------
