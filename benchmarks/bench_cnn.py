@@ -3,8 +3,13 @@
 模型（float32）：conv 1→20 5×5，relu，conv 20→20 5×5，relu，flatten，linear 8000→10，cross_entropy；
 输入 batch 64、1×28×28。两边用同一份权重与输入（从 torch 逐位复制）。
 
-用法：``PYTHONPATH=. python benchmarks/bench_cnn.py [--repeats 20] [--profile]``
+用法：``PYTHONPATH=. python benchmarks/bench_cnn.py [--repeats 20] [--threads N] [--profile]``
+
+默认两边各用自己的线程数（torch 的 intra-op 线程，numpy 背后 BLAS 的线程）。``--threads N`` 把两边
+都限制为 N 个线程（numpy 一侧需要 threadpoolctl）；机器被其他进程占满时，单线程的比值更稳定。
 """
+
+import contextlib
 
 import argparse
 import statistics
@@ -61,9 +66,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit torch and numpy's BLAS to this many threads (default: each library's own)")
     parser.add_argument("--profile", action="store_true", help="print cProfile output for the edunn step")
     args = parser.parse_args()
 
+    limits = contextlib.nullcontext()
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(args.threads)
+        limits = threadpool_limits(args.threads, user_api="blas")
+    with limits:
+        run(args)
+
+
+def run(args):
     torch_params = make_inputs(args.batch)
     edunn_params = {name: from_torch(t) for name, t in torch_params.items()}
 
