@@ -1076,14 +1076,12 @@ class Tensor:
         for item in items:
             if hasattr(item, "dtype") and item.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        shape.check_index(self.shape, converted)
         return converted
 
     def __getitem__(self, index):
         converted = self._convert_index(index)
-        try:
-            out = shape.Index.apply(self, converted)
-        except IndexError as error:
-            raise IndexError(f"{error} (tensor shape {list(self.shape)})") from None
+        out = shape.Index.apply(self, converted)
         if shape.is_basic_index(converted):
             out._make_view_of(self)
         return out
@@ -1097,9 +1095,13 @@ class Tensor:
                     f"{self._device} and {value._device}!"
                 )
             value_array = value._array
+            selected = self._array[converted].shape
+            _check_expandable(value.shape, selected)
         else:
             value_array = value
         record = is_grad_enabled() and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        if record and self.is_leaf and self.requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         if not record:
             self._array[converted] = value_array
             self._bump_version()
@@ -1316,6 +1318,28 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+
+def _check_expandable(shape, target):
+    """shape 能否按广播规则扩展成 target；不能时抛出 torch 的 expand 报错。
+
+    与 torch 的赋值相同，shape 前面多出来的长度为 1 的维先去掉。
+    """
+    shape = tuple(shape)
+    while len(shape) > len(target) and shape[0] == 1:
+        shape = shape[1:]
+    offset = len(target) - len(shape)
+    if offset < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(target)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(shape)})"
+        )
+    for i, (have, want) in enumerate(zip(shape, target[offset:])):
+        if have != 1 and have != want:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({have}) at non-singleton "
+                f"dimension {i + offset}.  Target sizes: {list(target)}.  Tensor sizes: {list(shape)}"
+            )
 
 
 class _MinMax(tuple):
