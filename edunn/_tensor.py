@@ -767,25 +767,29 @@ class Tensor:
             raise RuntimeError(
                 f"expected m1 and m2 to have the same dtype, but got: {self.dtype} != {other.dtype}"
             )
-        inner_a = self.shape[-1]
-        inner_b = other.shape[-2] if other.dim() > 1 else other.shape[0]
-        if inner_a != inner_b:
-            rows = self.shape[-2] if self.dim() > 1 else 1
-            cols = other.shape[-1] if other.dim() > 1 else 1
-            if self.dim() <= 2 and other.dim() <= 2:
-                raise RuntimeError(
-                    f"mat1 and mat2 shapes cannot be multiplied ({rows}x{inner_a} and {inner_b}x{cols})"
-                )
-            raise RuntimeError(
-                f"Expected size for first two dimensions of batch2 tensor to be: [{inner_a}] but got: [{inner_b}]."
-                f" (shapes {list(self.shape)} and {list(other.shape)})"
-            )
         if self.dim() > 2 and other.dim() > 2:
             _broadcast_shapes(self.shape[:-2], other.shape[:-2])
+        linalg.check_matmul_shapes(tuple(self.shape), tuple(other.shape))
         return linalg.Matmul.apply(self, other)
 
-    mm = matmul
-    bmm = matmul
+    def mm(self, mat2):
+        if self.dim() != 2:
+            raise RuntimeError(f"self must be a matrix (got a {self.dim()}-D tensor of shape {list(self.shape)})")
+        if mat2.dim() != 2:
+            raise RuntimeError(f"mat2 must be a matrix (got a {mat2.dim()}-D tensor of shape {list(mat2.shape)})")
+        return self.matmul(mat2)
+
+    def bmm(self, mat2):
+        if self.dim() != 3:
+            raise RuntimeError(f"batch1 must be a 3D tensor (got shape {list(self.shape)})")
+        if mat2.dim() != 3:
+            raise RuntimeError(f"batch2 must be a 3D tensor (got shape {list(mat2.shape)})")
+        if self.shape[0] != mat2.shape[0]:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: [{self.shape[0]}, "
+                f"{self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+            )
+        return self.matmul(mat2)
 
     def dot(self, other):
         if self.dim() != 1 or other.dim() != 1:
