@@ -220,11 +220,13 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
             if value.shape != self.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: expected {list(self.shape)}, got {list(value.shape)}"
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
                 )
             if value.dtype is not self.dtype:
                 raise RuntimeError(
-                    f"assigned grad has data of a different type: expected {self.dtype}, got {value.dtype}"
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+                    f"'{self.dtype}'. The gradient must match the tensor's dtype"
                 )
             if value.device != self.device:
                 raise RuntimeError(
@@ -884,7 +886,8 @@ class Tensor:
 
     def _var_or_std(self, function, dim, unbiased, keepdim, correction):
         if unbiased is not None and correction is not None:
-            raise RuntimeError("var(): cannot pass both 'unbiased' and 'correction'")
+            raise TypeError("var()/std() received an invalid combination of arguments: pass either 'unbiased' "
+                            "or 'correction', not both")
         if correction is None:
             correction = 1 if unbiased in (None, True) else 0
         source = self if self.dtype.is_floating_point else self.to(_backend.get_default_dtype())
@@ -1275,7 +1278,11 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-        _broadcast_shapes(src.shape, self.shape)
+        broadcast = _broadcast_shapes(self.shape, src.shape)
+        if broadcast != tuple(self.shape):
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast)}"
+            )
         record = is_grad_enabled() and (self.requires_grad or src.requires_grad)
         moved = src.to(self._device) if src._device != self._device else src
         if not record:

@@ -5,6 +5,8 @@
 节点本身也充当 ``ctx``，这与 torch 相同。
 """
 
+import re
+
 from .grad_mode import is_grad_enabled, no_grad
 
 _FREED_MESSAGE = (
@@ -297,7 +299,9 @@ def _modified_message(tensor, expected_version):
     shape = list(tensor.shape)
     where = ""
     if tensor.grad_fn is not None:
-        where = f", which is output {tensor._output_nr} of {tensor.grad_fn.name()},"
+        # torch 在这里写运算名而不是节点名：ExpBackward0 写作 Exp
+        operation = re.sub(r"Backward\d*$", "", tensor.grad_fn.name())
+        where = f", which is output {tensor._output_nr} of {operation},"
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{torch_type_name(tensor.dtype)} {shape}]{where} is at version "
