@@ -704,7 +704,7 @@ class Tensor:
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+            raise RuntimeError("edunn.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             bounds = [self.new_tensor(b) if _is_scalar(b) else b for b in (min, max)]
             given = [b for b in bounds if b is not None]
@@ -1032,7 +1032,7 @@ class Tensor:
             sizes = tuple(sizes[0])
         if len(sizes) < self.dim():
             raise RuntimeError(
-                f"expand(torch.FloatTensor{{{list(self.shape)}}}, size=[{', '.join(map(str, sizes))}]): the number "
+                f"expand({self.type()}{{{list(self.shape)}}}, size=[{', '.join(map(str, sizes))}]): the number "
                 f"of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
                 f"tensor ({self.dim()})"
             )

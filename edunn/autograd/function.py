@@ -163,9 +163,9 @@ class Function(Node):
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
             return ()
-        for tensor, version in self._saved_versions:
+        for tensor, version, producer in self._saved_versions:
             if tensor._version != version:
-                raise RuntimeError(_modified_message(tensor, version))
+                raise RuntimeError(_modified_message(tensor, version, producer))
         return self._saved
 
     # -- 建图 -------------------------------------------------------------
@@ -252,7 +252,8 @@ class Function(Node):
                             owner = tensor
                             break
                 if owner is not None:
-                    self._saved_versions.append((owner, owner._version))
+                    # 也记下保存时产生它的节点：之后的就地运算会换掉 grad_fn，报错要说原来的那个
+                    self._saved_versions.append((owner, owner._version, (owner.grad_fn, owner._output_nr)))
                 saved.append(value)
             self._saved = tuple(saved)
 
@@ -293,17 +294,19 @@ class ArrayFunction(Function):
     _array_level = True
 
 
-def _modified_message(tensor, expected_version):
+def _modified_message(tensor, expected_version, producer):
     from .._backend import torch_type_name
 
     shape = list(tensor.shape)
     where = ""
-    if tensor.grad_fn is not None:
+    node, output_nr = producer
+    if node is not None:
         # torch 在这里写运算名而不是节点名：ExpBackward0 写作 Exp
-        operation = re.sub(r"Backward\d*$", "", tensor.grad_fn.name())
-        where = f", which is output {tensor._output_nr} of {operation},"
+        operation = re.sub(r"Backward\d*$", "", node.name())
+        where = f", which is output {output_nr} of {operation},"
+    type_name = torch_type_name(tensor.dtype).replace("torch.", "edunn.")
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{torch_type_name(tensor.dtype)} {shape}]{where} is at version "
+        f"operation: [{type_name} {shape}]{where} is at version "
         f"{tensor._version}; expected version {expected_version} instead."
     )
