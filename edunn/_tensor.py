@@ -735,9 +735,18 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        from ._functions import where
-
-        return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
+        if not isinstance(mask, Tensor) or mask.dtype is not _backend.bool_:
+            got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
+        if isinstance(value, Tensor):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                    f"{value.dim()} dimension(s)."
+                )
+            value = value.to(self.dtype)
+        _broadcast_shapes(self.shape, mask.shape)
+        return pointwise.MaskedFill.apply(self, mask, value)
 
     def lerp(self, end, weight):
         for name, other in (("end", end), ("weight", weight)):
@@ -753,10 +762,27 @@ class Tensor:
         return pointwise.Lerp.apply(self, end, weight)
 
     def addcmul(self, tensor1, tensor2, value=1):
-        return self + value * tensor1 * tensor2
+        return self._pointwise3(pointwise.Addcmul, tensor1, tensor2, value)
 
     def addcdiv(self, tensor1, tensor2, value=1):
-        return self + value * tensor1 / tensor2
+        if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported, and in a future release addcdiv will "
+                "perform a true division of tensor1 and tensor2. Use addcmul(tensor1, tensor2 / value) or "
+                "convert the tensors to a floating point dtype."
+            )
+        return self._pointwise3(pointwise.Addcdiv, tensor1, tensor2, value)
+
+    def _pointwise3(self, function, tensor1, tensor2, value):
+        """addcmul/addcdiv 的共同准备：三个张量一起做类型提升，并检查它们能互相广播。"""
+        for name, other in (("tensor1", tensor1), ("tensor2", tensor2)):
+            if not isinstance(other, Tensor):
+                raise TypeError(f"{function.__name__.lower()}(): argument '{name}' must be Tensor, "
+                                f"not {type(other).__name__}")
+        dtype = result_type(self, tensor1, tensor2)
+        _broadcast_shapes(_broadcast_shapes(self.shape, tensor1.shape), tensor2.shape)
+        operands = [t if t.dtype is dtype else t.to(dtype) for t in (self, tensor1, tensor2)]
+        return function.apply(*operands, value=value)
 
     # ------------------------------------------------------------------
     # 矩阵乘法
