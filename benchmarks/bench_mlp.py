@@ -106,9 +106,9 @@ def main():
     edunn_data = (edunn.tensor(inputs), edunn.tensor(one_hot))
 
     # 先确认两边算的是同一件事
-    loss_t = step(torch, torch_params, *torch_data)
-    loss_e = step(edunn, edunn_params, *edunn_data)
-    assert_close(loss_e, loss_t, rtol=1e-5, atol=1e-6)
+    torch_loss = step(torch, torch_params, *torch_data)
+    edunn_loss = step(edunn, edunn_params, *edunn_data)
+    assert_close(edunn_loss, torch_loss, rtol=1e-5, atol=1e-6)
     for e, t in zip(edunn_params, torch_params):
         assert_close(e.grad, t.grad, rtol=1e-4, atol=1e-6)
 
