@@ -10,8 +10,8 @@ from .pointwise import sum_to, xp_of
 class Reshape(ArrayFunction):
     """view/reshape/squeeze/unsqueeze 共用的节点；node_name 由调用者按 torch 的名字给出。
 
-    reshape 的名字还取决于能否不复制：连续的输入是 ViewBackward0，不连续但能共享内存的是
-    ReshapeAliasBackward0，必须复制的是 UnsafeViewBackward0。
+    reshape 传入 "ReshapeBackward"，由这里按能否不复制来定名：连续的输入是 ViewBackward0，
+    不连续但能共享内存的是 ReshapeAliasBackward0，必须复制的是 UnsafeViewBackward0。
     """
 
     node_name = "ViewBackward0"
