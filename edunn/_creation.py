@@ -87,7 +87,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         dev = _backend.as_device(device)
     target = _backend.as_dtype(dtype) if dtype is not None else inferred
     if requires_grad and not target.is_floating_point:
-        raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {target}")
+        raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients, got {target}")
     xp = _backend.get_array_module(dev)
     array = _backend.move_array(values, dev) if not isinstance(values, np.ndarray) or dev.type != "cpu" \
         else values

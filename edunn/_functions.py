@@ -77,7 +77,7 @@ def where(condition, input, other):
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("edunn.cat(): expected a non-empty list of Tensors")
     # torch 允许与形状为 (0,) 的一维空张量拼接任意维数的张量，检查形状时不看它们
     kept = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors[:1]
     first = kept[0]

@@ -7,6 +7,7 @@
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -221,6 +222,14 @@ class Tensor:
 
     @property
     def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter
@@ -230,11 +239,13 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
             if value.shape != self.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: expected {list(self.shape)}, got {list(value.shape)}"
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
                 )
             if value.dtype is not self.dtype:
                 raise RuntimeError(
-                    f"assigned grad has data of a different type: expected {self.dtype}, got {value.dtype}"
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+                    f"'{self.dtype}'. The gradient must match the tensor's dtype"
                 )
             if value.device != self.device:
                 raise RuntimeError(
@@ -745,7 +756,7 @@ class Tensor:
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+            raise RuntimeError("edunn.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             bounds = [self.new_tensor(b) if _is_scalar(b) else b for b in (min, max)]
             given = [b for b in bounds if b is not None]
@@ -776,9 +787,18 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        from ._functions import where
-
-        return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
+        if not isinstance(mask, Tensor) or mask.dtype is not _backend.bool_:
+            got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
+        if isinstance(value, Tensor):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                    f"{value.dim()} dimension(s)."
+                )
+            value = value.to(self.dtype)
+        _broadcast_shapes(self.shape, mask.shape)
+        return pointwise.MaskedFill.apply(self, mask, value)
 
     def lerp(self, end, weight):
         for name, other in (("end", end), ("weight", weight)):
@@ -794,10 +814,27 @@ class Tensor:
         return pointwise.Lerp.apply(self, end, weight)
 
     def addcmul(self, tensor1, tensor2, value=1):
-        return self + value * tensor1 * tensor2
+        return self._pointwise3(pointwise.Addcmul, tensor1, tensor2, value)
 
     def addcdiv(self, tensor1, tensor2, value=1):
-        return self + value * tensor1 / tensor2
+        if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported, and in a future release addcdiv will "
+                "perform a true division of tensor1 and tensor2. Use addcmul(tensor1, tensor2 / value) or "
+                "convert the tensors to a floating point dtype."
+            )
+        return self._pointwise3(pointwise.Addcdiv, tensor1, tensor2, value)
+
+    def _pointwise3(self, function, tensor1, tensor2, value):
+        """addcmul/addcdiv 的共同准备：三个张量一起做类型提升，并检查它们能互相广播。"""
+        for name, other in (("tensor1", tensor1), ("tensor2", tensor2)):
+            if not isinstance(other, Tensor):
+                raise TypeError(f"{function.__name__.lower()}(): argument '{name}' must be Tensor, "
+                                f"not {type(other).__name__}")
+        dtype = result_type(self, tensor1, tensor2)
+        _broadcast_shapes(_broadcast_shapes(self.shape, tensor1.shape), tensor2.shape)
+        operands = [t if t.dtype is dtype else t.to(dtype) for t in (self, tensor1, tensor2)]
+        return function.apply(*operands, value=value)
 
     # ------------------------------------------------------------------
     # 矩阵乘法
@@ -819,25 +856,29 @@ class Tensor:
             raise RuntimeError(
                 f"expected m1 and m2 to have the same dtype, but got: {self.dtype} != {other.dtype}"
             )
-        inner_a = self.shape[-1]
-        inner_b = other.shape[-2] if other.dim() > 1 else other.shape[0]
-        if inner_a != inner_b:
-            rows = self.shape[-2] if self.dim() > 1 else 1
-            cols = other.shape[-1] if other.dim() > 1 else 1
-            if self.dim() <= 2 and other.dim() <= 2:
-                raise RuntimeError(
-                    f"mat1 and mat2 shapes cannot be multiplied ({rows}x{inner_a} and {inner_b}x{cols})"
-                )
-            raise RuntimeError(
-                f"Expected size for first two dimensions of batch2 tensor to be: [{inner_a}] but got: [{inner_b}]."
-                f" (shapes {list(self.shape)} and {list(other.shape)})"
-            )
         if self.dim() > 2 and other.dim() > 2:
             _broadcast_shapes(self.shape[:-2], other.shape[:-2])
+        linalg.check_matmul_shapes(tuple(self.shape), tuple(other.shape))
         return linalg.Matmul.apply(self, other)
 
-    mm = matmul
-    bmm = matmul
+    def mm(self, mat2):
+        if self.dim() != 2:
+            raise RuntimeError(f"self must be a matrix (got a {self.dim()}-D tensor of shape {list(self.shape)})")
+        if mat2.dim() != 2:
+            raise RuntimeError(f"mat2 must be a matrix (got a {mat2.dim()}-D tensor of shape {list(mat2.shape)})")
+        return self.matmul(mat2)
+
+    def bmm(self, mat2):
+        if self.dim() != 3:
+            raise RuntimeError(f"batch1 must be a 3D tensor (got shape {list(self.shape)})")
+        if mat2.dim() != 3:
+            raise RuntimeError(f"batch2 must be a 3D tensor (got shape {list(mat2.shape)})")
+        if self.shape[0] != mat2.shape[0]:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: [{self.shape[0]}, "
+                f"{self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+            )
+        return self.matmul(mat2)
 
     def dot(self, other):
         if self.dim() != 1 or other.dim() != 1:
@@ -932,7 +973,8 @@ class Tensor:
 
     def _var_or_std(self, function, dim, unbiased, keepdim, correction):
         if unbiased is not None and correction is not None:
-            raise RuntimeError("var(): cannot pass both 'unbiased' and 'correction'")
+            raise TypeError("var()/std() received an invalid combination of arguments: pass either 'unbiased' "
+                            "or 'correction', not both")
         if correction is None:
             correction = 1 if unbiased in (None, True) else 0
         source = self if self.dtype.is_floating_point else self.to(_backend.get_default_dtype())
@@ -1068,7 +1110,7 @@ class Tensor:
             sizes = tuple(sizes[0])
         if len(sizes) < self.dim():
             raise RuntimeError(
-                f"expand(torch.FloatTensor{{{list(self.shape)}}}, size=[{', '.join(map(str, sizes))}]): the number "
+                f"expand({self.type()}{{{list(self.shape)}}}, size=[{', '.join(map(str, sizes))}]): the number "
                 f"of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
                 f"tensor ({self.dim()})"
             )
@@ -1128,14 +1170,12 @@ class Tensor:
         for item in items:
             if hasattr(item, "dtype") and item.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        shape.check_index(self.shape, converted)
         return converted
 
     def __getitem__(self, index):
         converted = self._convert_index(index)
-        try:
-            out = shape.Index.apply(self, converted)
-        except IndexError as error:
-            raise IndexError(f"{error} (tensor shape {list(self.shape)})") from None
+        out = shape.Index.apply(self, converted)
         if shape.is_basic_index(converted):
             out._make_view_of(self)
         return out
@@ -1149,9 +1189,13 @@ class Tensor:
                     f"{self._device} and {value._device}!"
                 )
             value_array = value._array
+            selected = self._array[converted].shape
+            _check_expandable(value.shape, selected)
         else:
             value_array = value
         record = is_grad_enabled() and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        if record and self.is_leaf and self.requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         if not record:
             self._array[converted] = value_array
             self._bump_version()
@@ -1419,7 +1463,11 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-        _broadcast_shapes(src.shape, self.shape)
+        broadcast = _broadcast_shapes(self.shape, src.shape)
+        if broadcast != tuple(self.shape):
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast)}"
+            )
         record = is_grad_enabled() and (self.requires_grad or src.requires_grad)
         moved = src.to(self._device) if src._device != self._device else src
         if not record:
@@ -1466,6 +1514,28 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+
+def _check_expandable(shape, target):
+    """shape 能否按广播规则扩展成 target；不能时抛出 torch 的 expand 报错。
+
+    与 torch 的赋值相同，shape 前面多出来的长度为 1 的维先去掉。
+    """
+    shape = tuple(shape)
+    while len(shape) > len(target) and shape[0] == 1:
+        shape = shape[1:]
+    offset = len(target) - len(shape)
+    if offset < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(target)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(shape)})"
+        )
+    for i, (have, want) in enumerate(zip(shape, target[offset:])):
+        if have != 1 and have != want:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({have}) at non-singleton "
+                f"dimension {i + offset}.  Target sizes: {list(target)}.  Tensor sizes: {list(shape)}"
+            )
 
 
 class _MinMax(tuple):

@@ -39,13 +39,13 @@ def check_op(fn, *arrays, device, rtol=RTOL, atol=ATOL, check_name=True, seed=0)
 
     反向时对每个可求导输出送入同一个随机的上游梯度，用 ``autograd.grad`` 取各输入的梯度。
     """
-    ed_inputs = make_inputs(edunn, arrays, device)
-    th_inputs = make_inputs(torch, arrays, device)
-    ed_out = _as_tuple(fn(edunn, *ed_inputs))
-    th_out = _as_tuple(fn(torch, *th_inputs))
-    assert len(ed_out) == len(th_out)
+    edunn_inputs = make_inputs(edunn, arrays, device)
+    torch_inputs = make_inputs(torch, arrays, device)
+    edunn_out = _as_tuple(fn(edunn, *edunn_inputs))
+    torch_out = _as_tuple(fn(torch, *torch_inputs))
+    assert len(edunn_out) == len(torch_out)
 
-    for i, (e, t) in enumerate(zip(ed_out, th_out)):
+    for i, (e, t) in enumerate(zip(edunn_out, torch_out)):
         assert tuple(e.shape) == tuple(t.shape), f"output {i} shape: {tuple(e.shape)} != {tuple(t.shape)}"
         assert e.dtype.name == str(t.dtype).replace("torch.", ""), f"output {i} dtype: {e.dtype} != {t.dtype}"
         assert_close(e, t, rtol=rtol, atol=atol, equal_nan=True, msg=f"value of output {i}")
@@ -53,22 +53,22 @@ def check_op(fn, *arrays, device, rtol=RTOL, atol=ATOL, check_name=True, seed=0)
         if check_name:
             assert grad_fn_name(e) == grad_fn_name(t), f"output {i} grad_fn: {grad_fn_name(e)} != {grad_fn_name(t)}"
 
-    pairs = [(e, t) for e, t in zip(ed_out, th_out) if t.requires_grad]
-    ed_leaves = [x for x in ed_inputs if isinstance(x, edunn.Tensor) and x.requires_grad]
-    th_leaves = [x for x in th_inputs if isinstance(x, torch.Tensor) and x.requires_grad]
-    if not pairs or not th_leaves:
-        return ed_out, th_out
+    pairs = [(e, t) for e, t in zip(edunn_out, torch_out) if t.requires_grad]
+    edunn_leaves = [x for x in edunn_inputs if isinstance(x, edunn.Tensor) and x.requires_grad]
+    torch_leaves = [x for x in torch_inputs if isinstance(x, torch.Tensor) and x.requires_grad]
+    if not pairs or not torch_leaves:
+        return edunn_out, torch_out
 
     rng = np.random.default_rng(seed)
     upstream = [rng.standard_normal(tuple(t.shape)).astype(str(t.dtype).replace("torch.", "")) for _, t in pairs]
-    th_grads = torch.autograd.grad([t for _, t in pairs], th_leaves, [torch.tensor(u) for u in upstream],
+    torch_grads = torch.autograd.grad([t for _, t in pairs], torch_leaves, [torch.tensor(u) for u in upstream],
                                    allow_unused=True)
-    ed_grads = edunn.autograd.grad([e for e, _ in pairs], ed_leaves,
+    edunn_grads = edunn.autograd.grad([e for e, _ in pairs], edunn_leaves,
                                    [edunn.tensor(u, device=device) for u in upstream], allow_unused=True)
-    for i, (ge, gt) in enumerate(zip(ed_grads, th_grads)):
+    for i, (ge, gt) in enumerate(zip(edunn_grads, torch_grads)):
         if gt is None:
             assert ge is None or not ge.detach().abs().sum().item(), f"input {i}: torch has no gradient"
             continue
         assert ge is not None, f"input {i}: edunn has no gradient"
         assert_close(ge, gt, rtol=rtol, atol=atol, equal_nan=True, msg=f"gradient of input {i}")
-    return ed_out, th_out
+    return edunn_out, torch_out

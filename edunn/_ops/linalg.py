@@ -1,7 +1,38 @@
 """矩阵乘法。``matmul`` 的规则与 torch 相同：一维输入先补一维，批次维按广播处理。"""
 
+import math
+
+import numpy as np
+
 from ..autograd.function import ArrayFunction
 from .pointwise import sum_to, xp_of
+
+
+def check_matmul_shapes(shape_a, shape_b):
+    """内维不一致时抛出 torch 在同样情形下的报错：它按 dot、mv、mm 或 bmm 中实际调用的那一个来措辞。"""
+    k_a = shape_a[-1]
+    k_b = shape_b[-2] if len(shape_b) > 1 else shape_b[0]
+    if k_a == k_b:
+        return
+    ranks = (len(shape_a), len(shape_b))
+    if ranks == (1, 1):
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{k_a}] and src [{k_b}] to have the same number of "
+            f"elements, but got {k_a} and {k_b} elements respectively"
+        )
+    if ranks[0] >= 2 and ranks[1] <= 2:
+        # 批次维被折叠进行数：(..., n, k) 当作 (batch * n, k) 的矩阵
+        rows = math.prod(shape_a[:-1])
+        if ranks[1] == 1:
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k_a}), vec ({k_b})")
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k_a} and {k_b}x{shape_b[-1]})")
+    if ranks == (1, 2):
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{k_a} and {k_b}x{shape_b[-1]})")
+    batch = math.prod(np.broadcast_shapes(shape_a[:-2], shape_b[:-2]))
+    raise RuntimeError(
+        f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {k_a}] but got: "
+        f"[{batch}, {k_b}]."
+    )
 
 
 def _matmul_node_name(shape_a, shape_b):

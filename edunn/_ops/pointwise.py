@@ -38,6 +38,15 @@ def _shape(x):
     return x.shape if hasattr(x, "shape") else ()
 
 
+def _scaled_add(a, b, alpha):
+    """``a + alpha * b``；浮点数组像 torch 的 CPU 内核那样用一次乘加，只舍入一次。"""
+    if alpha == 1:
+        return a + b
+    if a.dtype.kind != "f":
+        return a + b * alpha
+    return _fused_multiply_add(xp_of(a, b).asarray(alpha, dtype=a.dtype), b, a)
+
+
 class Add(ArrayFunction):
     node_name = "AddBackward0"
 
@@ -45,7 +54,7 @@ class Add(ArrayFunction):
     def forward(ctx, a, b, alpha=1):
         ctx.shapes = (_shape(a), _shape(b))
         ctx.alpha = alpha
-        return a + b * alpha if alpha != 1 else a + b
+        return _scaled_add(a, b, alpha)
 
     @staticmethod
     def backward(ctx, grad):
@@ -61,7 +70,7 @@ class Sub(ArrayFunction):
     def forward(ctx, a, b, alpha=1):
         ctx.shapes = (_shape(a), _shape(b))
         ctx.alpha = alpha
-        return a - b * alpha if alpha != 1 else a - b
+        return a - b if alpha == 1 else _scaled_add(a, b, -alpha)
 
     @staticmethod
     def backward(ctx, grad):
@@ -529,6 +538,75 @@ class Lerp(ArrayFunction):
         a, end, w = ctx.saved_tensors
         grad_weight = sum_to(grad * (end - a), w.shape) if ctx.needs_input_grad[2] else None
         return sum_to(grad * (1 - w), a.shape), sum_to(grad * w, end.shape), grad_weight
+
+
+class Addcmul(ArrayFunction):
+    """$a + v \\cdot t_1 t_2$。torch 的 CPU 内核先算 $v t_1$，再与 $t_2$ 乘加，只舍入一次。"""
+
+    node_name = "AddcmulBackward0"
+
+    @staticmethod
+    def forward(ctx, a, tensor1, tensor2, value=1):
+        ctx.save_for_backward(tensor1, tensor2)
+        ctx.shape, ctx.value = a.shape, value
+        scaled = tensor1 * xp_of(a).asarray(value, dtype=a.dtype) if value != 1 else tensor1
+        if a.dtype.kind != "f":
+            return a + scaled * tensor2
+        return _fused_multiply_add(scaled, tensor2, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        tensor1, tensor2 = ctx.saved_tensors
+        grad_1 = sum_to(grad * ctx.value * tensor2, tensor1.shape) if ctx.needs_input_grad[1] else None
+        grad_2 = sum_to(grad * ctx.value * tensor1, tensor2.shape) if ctx.needs_input_grad[2] else None
+        return sum_to(grad, ctx.shape), grad_1, grad_2
+
+
+class Addcdiv(ArrayFunction):
+    """$a + v \\cdot t_1 / t_2$，按 torch 的顺序先乘 v、再除、最后加。"""
+
+    node_name = "AddcdivBackward0"
+
+    @staticmethod
+    def forward(ctx, a, tensor1, tensor2, value=1):
+        ctx.save_for_backward(tensor1, tensor2)
+        ctx.shape, ctx.value = a.shape, value
+        scaled = tensor1 * xp_of(a).asarray(value, dtype=a.dtype) if value != 1 else tensor1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a + scaled / tensor2
+
+    @staticmethod
+    def backward(ctx, grad):
+        tensor1, tensor2 = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_1 = sum_to(grad * ctx.value / tensor2, tensor1.shape) if ctx.needs_input_grad[1] else None
+            grad_2 = (sum_to(-grad * ctx.value * tensor1 / (tensor2 * tensor2), tensor2.shape)
+                      if ctx.needs_input_grad[2] else None)
+        return sum_to(grad, ctx.shape), grad_1, grad_2
+
+
+class MaskedFill(ArrayFunction):
+    """mask 为真处换成 value（Python 数值或零维张量）；被换掉的位置不再把梯度传给输入。"""
+
+    node_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        xp = xp_of(a)
+        tensor_value = hasattr(value, "shape")
+        ctx.node_name = "MaskedFillBackward1" if tensor_value else "MaskedFillBackward0"
+        ctx.save_for_backward(mask)
+        ctx.shape = a.shape
+        return xp.where(mask, xp.asarray(value, dtype=a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        xp = xp_of(grad)
+        zero = grad.dtype.type(0)
+        grad_a = sum_to(xp.where(mask, zero, grad), ctx.shape)
+        grad_value = xp.where(mask, grad, zero).sum() if ctx.needs_input_grad[2] else None
+        return grad_a, None, grad_value
 
 
 class Fill(ArrayFunction):

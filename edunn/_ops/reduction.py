@@ -120,14 +120,14 @@ class MaxDim(ArrayFunction):
     def forward(ctx, a, dim, keepdim, largest=True):
         xp = xp_of(a)
         ctx.node_name = "MaxBackward0" if largest else "MinBackward0"
-        ctx_shape = a.shape
+        input_shape = a.shape
         if a.ndim == 0:  # 零维张量的 max(0) 就是它自己，下标为 0
             a = a.reshape(1)
             keepdim = False
         indices = a.argmax(axis=dim) if largest else a.argmin(axis=dim)
         indices = xp.expand_dims(indices, dim)
         values = xp.take_along_axis(a, indices, axis=dim)
-        ctx.input_shape, ctx.shape, ctx.dim, ctx.keepdim = ctx_shape, a.shape, dim, keepdim
+        ctx.input_shape, ctx.shape, ctx.dim, ctx.keepdim = input_shape, a.shape, dim, keepdim
         ctx.save_for_backward(indices)
         if not keepdim:
             values, indices = values.squeeze(dim), indices.squeeze(dim)

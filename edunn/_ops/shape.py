@@ -10,8 +10,8 @@ from .pointwise import sum_to, xp_of
 class Reshape(ArrayFunction):
     """view/reshape/squeeze/unsqueeze 共用的节点；node_name 由调用者按 torch 的名字给出。
 
-    reshape 的名字还取决于能否不复制：连续的输入是 ViewBackward0，不连续但能共享内存的是
-    ReshapeAliasBackward0，必须复制的是 UnsafeViewBackward0。
+    reshape 传入 "ReshapeBackward"，由这里按能否不复制来定名：连续的输入是 ViewBackward0，
+    不连续但能共享内存的是 ReshapeAliasBackward0，必须复制的是 UnsafeViewBackward0。
     """
 
     node_name = "ViewBackward0"
@@ -150,6 +150,44 @@ def _index_arrays(xp, index):
     if isinstance(index, tuple):
         return tuple(convert(i) for i in index)
     return convert(index)
+
+
+def _index_width(item):
+    """一个下标项占用张量的几维：布尔掩码占它自己的维数，None、Ellipsis 与 Python 布尔值不占。"""
+    if item is None or item is Ellipsis or isinstance(item, bool):
+        return 0
+    if hasattr(item, "dtype") and item.dtype.kind == "b":
+        return item.ndim
+    return 1
+
+
+def check_index(shape, index):
+    """交给 numpy 之前按 torch 的规则检查下标，抛出 torch 的 IndexError（numpy 的报错说的是 array 与 axis）。"""
+    items = index if isinstance(index, tuple) else (index,)
+    consumed = sum(_index_width(item) for item in items)
+    if consumed > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    dim = 0
+    for item in items:
+        if item is Ellipsis:
+            dim += len(shape) - consumed
+            continue
+        width = _index_width(item)
+        if width and hasattr(item, "dtype") and item.dtype.kind == "b":
+            for j in range(width):
+                if item.shape[j] != shape[dim + j]:
+                    raise IndexError(
+                        f"The shape of the mask {list(item.shape)} at index {j} does not match the shape of the "
+                        f"indexed tensor {list(shape)} at index {dim + j}"
+                    )
+        elif width and not isinstance(item, slice):
+            size = shape[dim]
+            picks = [int(item)] if isinstance(item, (int, np.integer)) else (
+                [int(item.min()), int(item.max())] if item.size else [])
+            for pick in picks:
+                if not -size <= pick < size:
+                    raise IndexError(f"index {pick} is out of bounds for dimension {dim} with size {size}")
+        dim += width
 
 
 def is_basic_index(index):

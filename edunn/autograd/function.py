@@ -5,6 +5,8 @@
 节点本身也充当 ``ctx``，这与 torch 相同。
 """
 
+import re
+
 from .grad_mode import is_grad_enabled, no_grad
 
 _FREED_MESSAGE = (
@@ -147,9 +149,9 @@ class Function(Node):
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
             return ()
-        for tensor, version in self._saved_versions:
+        for tensor, version, producer in self._saved_versions:
             if tensor._version != version:
-                raise RuntimeError(_modified_message(tensor, version))
+                raise RuntimeError(_modified_message(tensor, version, producer))
         return self._saved
 
     # -- 建图 -------------------------------------------------------------
@@ -236,7 +238,8 @@ class Function(Node):
                             owner = tensor
                             break
                 if owner is not None:
-                    self._saved_versions.append((owner, owner._version))
+                    # 也记下保存时产生它的节点：之后的就地运算会换掉 grad_fn，报错要说原来的那个
+                    self._saved_versions.append((owner, owner._version, (owner.grad_fn, owner._output_nr)))
                 saved.append(value)
             self._saved = tuple(saved)
 
@@ -318,15 +321,19 @@ class ArrayFunction(Function):
         return Tensor._wrap(raw)
 
 
-def _modified_message(tensor, expected_version):
+def _modified_message(tensor, expected_version, producer):
     from .._backend import torch_type_name
 
     shape = list(tensor.shape)
     where = ""
-    if tensor.grad_fn is not None:
-        where = f", which is output {tensor._output_nr} of {tensor.grad_fn.name()},"
+    node, output_nr = producer
+    if node is not None:
+        # torch 在这里写运算名而不是节点名：ExpBackward0 写作 Exp
+        operation = re.sub(r"Backward\d*$", "", node.name())
+        where = f", which is output {output_nr} of {operation},"
+    type_name = torch_type_name(tensor.dtype).replace("torch.", "edunn.")
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{torch_type_name(tensor.dtype)} {shape}]{where} is at version "
+        f"operation: [{type_name} {shape}]{where} is at version "
         f"{tensor._version}; expected version {expected_version} instead."
     )
