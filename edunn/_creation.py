@@ -224,10 +224,13 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     return _finish(values.astype(d.numpy), dev, requires_grad)
 
 
-def randperm(n, dtype=None, device=None):
+def randperm(n, generator=None, dtype=None, device=None):
+    """0..n-1 的随机排列；``generator`` 是 ``edunn.Generator`` 时用它的随机流。"""
     dev = _backend.as_device(device)
     d = _backend.as_dtype(dtype) if dtype is not None else _backend.int64
-    return _finish(_backend.generator(dev).permutation(n).astype(d.numpy), dev, False)
+    order = generator.permutation(n) if generator is not None else _backend.generator(dev).permutation(n)
+    xp = _backend.get_array_module(dev)
+    return _finish(xp.asarray(order).astype(d.numpy), dev, False)
 
 
 def _like(maker):
