@@ -16,7 +16,7 @@ from ._coo import COOArray
 from ._layout import strided
 from ._ops import linalg, pointwise, reduction, shape
 from ._tensor_str import tensor_repr
-from .autograd.function import AccumulateGrad, ArrayFunction, RemovableHandle
+from .autograd.function import AccumulateGrad, ArrayFunction
 from .autograd.grad_mode import is_grad_enabled, no_grad
 
 
@@ -304,6 +304,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .utils.hooks import RemovableHandle
+
         node, _ = self._gradient_edge()
         handle = RemovableHandle(node._post_hooks)
         node._post_hooks[handle.id] = hook
