@@ -760,7 +760,15 @@ class Tensor:
         return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
 
     def lerp(self, end, weight):
-        return self + weight * (end - self)
+        # torch 按 |weight| < 0.5 选两种算法之一：从较近的端点出发，weight = 1 时精确得到 end。
+        difference = end - self
+        if isinstance(weight, Tensor):
+            from ._functions import where
+
+            return where(weight.abs() < 0.5, self + weight * difference, end - difference * (1 - weight))
+        if abs(weight) < 0.5:
+            return self + weight * difference
+        return end - difference * (1 - weight)
 
     def addcmul(self, tensor1, tensor2, value=1):
         return self + value * tensor1 * tensor2
