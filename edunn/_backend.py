@@ -4,6 +4,7 @@
 算子与优化器只通过 ``xp = tensor._xp`` 取数组模块，不写 ``if device == ...`` 分支。
 """
 
+import math
 import os
 
 import ml_dtypes
@@ -334,6 +335,19 @@ def scatter_add(xp, target, index, values):
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+
+def erf(xp, x):
+    """逐元素的误差函数 erf。numpy 没有 erf：cpu 上用 scipy.special.erf，没有 scipy 时逐个调用 math.erf。"""
+    if xp is np:
+        try:
+            from scipy.special import erf as scipy_erf
+        except ImportError:
+            return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+        return scipy_erf(x).astype(x.dtype, copy=False)
+    import cupyx.scipy.special
+
+    return cupyx.scipy.special.erf(x)
 
 
 def reshape_view(array, shape):
