@@ -43,7 +43,10 @@ class ASGD(Optimizer):
         alpha (float): :math:`\eta` 衰减的幂 :math:`\alpha`，默认 0.75。
         t0 (float): 从第几步开始平均，默认 1e6。
         weight_decay (float): L2 惩罚系数，默认 0。
-        foreach (bool 或 None): 接受任意取值；edunn 只有逐张量的实现，结果相同。
+        foreach (bool 或 None): 选 torch 的哪一种写法。torch 的批量实现（foreach=True）把更新改写成
+            :math:`\theta \leftarrow \theta - \eta (g + \lambda\theta)`，并且总是按 :math:`\mu` 平均，
+            舍入与逐张量的写法不同；edunn 两种写法都实现，结果分别与 torch 的对应实现一致。
+            None 时与 torch 相同：参数都在 CUDA 上时用批量写法，否则用逐张量写法。
         maximize (bool): 最大化目标函数。
         differentiable (bool): 只接受 False。
         capturable (bool): 只接受 False（edunn 不做 CUDA 图捕获）。
@@ -100,14 +103,17 @@ class ASGD(Optimizer):
 
         _reject_sparse_grads(self, "ASGD does not support sparse gradients")
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._update(param, self._init_state(param, group), group)
+            params = [p for p in group["params"] if p.grad is not None]
+            foreach = group["foreach"]
+            if foreach is None:
+                foreach = bool(params) and all(p.device.type == "cuda" for p in params)
+            for param in params:
+                self._update(param, self._init_state(param, group), group, foreach)
 
         return loss
 
     @staticmethod
-    def _update(param, state, group):
+    def _update(param, state, group, foreach):
         lr = _to_scalar(group["lr"])
         lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
         weight_decay = group["weight_decay"]
@@ -118,16 +124,32 @@ class ASGD(Optimizer):
         if weight_decay != 0:
             grad = grad.add(param, alpha=weight_decay)
 
-        eta_value = eta.item()
-        param.mul_(1 - lambd * eta_value)
-        param.add_(grad, alpha=-eta_value)
-
-        if mu.item() != 1:
-            ax.add_(param.sub(ax).mul_(mu))
+        if foreach:
+            # torch 批量实现的写法：theta - eta * (g + lambd * theta)，平均总是按 mu 做
+            param.addcmul_(grad.add(param, alpha=lambd), eta, value=-1)
+            ax.addcmul_(param.sub(ax), mu)
         else:
-            ax.copy_(param)
+            eta_value = eta.item()
+            param.mul_(1 - lambd * eta_value)
+            param.add_(grad, alpha=-eta_value)
+            if mu.item() != 1:
+                ax.add_(param.sub(ax).mul_(mu))
+            else:
+                ax.copy_(param)
 
         # 新的 eta、mu 在 Python 浮点数里算，再写进低精度的状态张量（torch 也这样做）。
         step = step_t.item()
-        eta.copy_(_creation.as_tensor(lr / ((1 + lambd * lr * step) ** alpha)))
+        if foreach:
+            eta.copy_(ASGD._eta_in_step_dtype(lr, lambd, alpha, step_t))
+        else:
+            eta.copy_(_creation.as_tensor(lr / ((1 + lambd * lr * step) ** alpha)))
         mu.copy_(_creation.as_tensor(1 / max(1, step - t0)))
+
+    @staticmethod
+    def _eta_in_step_dtype(lr, lambd, alpha, step_t):
+        """torch 批量实现的 eta：直接用 step 张量算，每一步都在 step 的 dtype（通常 float32）里舍入。"""
+        base = 1 + lambd * lr * step_t
+        # numpy 的 float32 幂运算不总是正确舍入；先在 float64 里算再舍入，与 torch 的标量 powf 一致
+        power = (base.double() ** alpha).to(step_t.dtype)
+        # torch 把 ``lr / tensor`` 算成 ``tensor.reciprocal() * lr``，两次舍入
+        return power.reciprocal() * lr
