@@ -311,3 +311,191 @@ def test_assert_close_compares_sparse_after_coalescing():
         assert_close(ours * 1.001, theirs)
     with pytest.raises(AssertionError, match="layout"):
         assert_close(ours, theirs.to_dense())
+
+
+# ----------------------------------------------------------------------
+# Embedding(sparse=True) 的梯度与 AccumulateGrad
+# ----------------------------------------------------------------------
+
+def embedding_twins(rows=6, dim=3, seed=30):
+    base = np.random.RandomState(seed).standard_normal((rows, dim))
+    return edunn.tensor(base, requires_grad=True), torch.tensor(base, requires_grad=True)
+
+
+def test_embedding_sparse_grad_matches_torch_entry_for_entry():
+    weight, weight_torch = embedding_twins()
+    index = [[1, 2, 1], [4, 1, 0]]
+    scale = np.arange(6.0).reshape(2, 3, 1)
+    (edunn.nn.functional.embedding(edunn.tensor(index), weight, sparse=True) * edunn.tensor(scale)).sum().backward()
+    (torch.nn.functional.embedding(torch.tensor(index), weight_torch, sparse=True) * torch.tensor(scale)).sum().backward()
+    grad, expected = weight.grad, weight_torch.grad
+    assert grad.is_sparse
+    assert grad.is_coalesced() == expected.is_coalesced()
+    assert grad._indices().tolist() == expected._indices().tolist()
+    assert_close(grad._values(), expected._values(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("index, padding_idx", [([0, 2, 0], 0), ([1, 1], 1), ([3], None), ([], None)])
+def test_embedding_sparse_grad_drops_padding_rows_like_torch(index, padding_idx):
+    weight, weight_torch = embedding_twins()
+    edunn.nn.functional.embedding(edunn.tensor(index, dtype=edunn.int64), weight, padding_idx=padding_idx,
+                                  sparse=True).sum().backward()
+    torch.nn.functional.embedding(torch.tensor(index, dtype=torch.int64), weight_torch, padding_idx=padding_idx,
+                                  sparse=True).sum().backward()
+    assert weight.grad._indices().tolist() == weight_torch.grad._indices().tolist()
+    assert tuple(weight.grad._values().shape) == tuple(weight_torch.grad._values().shape)
+    assert weight.grad.is_coalesced() == weight_torch.grad.is_coalesced()
+
+
+def test_embedding_module_with_sparse_true_gives_sparse_grad():
+    layer = edunn.nn.Embedding(5, 2, sparse=True)
+    layer(edunn.tensor([[0, 3], [3, 4]])).sum().backward()
+    assert layer.weight.grad.is_sparse
+    assert sorted(layer.weight.grad._indices().tolist()[0]) == [0, 3, 3, 4]
+
+
+def test_embedding_sparse_rejects_scale_grad_by_freq_at_backward():
+    weight, weight_torch = embedding_twins()
+    out = edunn.nn.functional.embedding(edunn.tensor([1, 1]), weight, sparse=True, scale_grad_by_freq=True)
+    out_torch = torch.nn.functional.embedding(torch.tensor([1, 1]), weight_torch, sparse=True, scale_grad_by_freq=True)
+    same_error(lambda: out.sum().backward(), lambda: out_torch.sum().backward())
+    assert weight.grad is None
+
+
+def test_second_backward_adds_sparse_grads_into_same_object():
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        lib.nn.functional.embedding(lib.tensor([1, 2, 1]), w, sparse=True).sum().backward()
+    first = weight.grad
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        (lib.nn.functional.embedding(lib.tensor([5, 1]), w, sparse=True) ** 2).sum().backward()
+    assert weight.grad is first
+    assert weight.grad._nnz() == weight_torch.grad._nnz()
+    assert_close(weight.grad, weight_torch.grad, rtol=1e-15, atol=0)
+
+
+def test_weight_used_twice_in_one_graph_gets_sum_of_sparse_grads():
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        embed = lib.nn.functional.embedding
+        (embed(lib.tensor([1]), w, sparse=True).sum() + (embed(lib.tensor([1, 3]), w, sparse=True) * 3).sum()
+         ).backward()
+    assert weight.grad.is_sparse
+    assert_close(weight.grad, weight_torch.grad, rtol=1e-15, atol=0)
+
+
+def test_dense_and_sparse_grads_in_one_graph_give_dense_grad():
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        (lib.nn.functional.embedding(lib.tensor([2]), w, sparse=True).sum() + (w * w).sum()).backward()
+    assert not weight.grad.is_sparse
+    assert_close(weight.grad, weight_torch.grad, rtol=1e-15, atol=0)
+
+
+def test_sparse_grad_after_dense_grad_accumulates_in_place():
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        (w * w).sum().backward()
+    dense = weight.grad
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        lib.nn.functional.embedding(lib.tensor([2, 2]), w, sparse=True).sum().backward()
+    assert weight.grad is dense
+    assert_close(weight.grad, weight_torch.grad, rtol=1e-15, atol=0)
+
+
+def test_dense_grad_after_sparse_grad_replaces_it_with_dense():
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        lib.nn.functional.embedding(lib.tensor([2, 4]), w, sparse=True).sum().backward()
+    sparse = weight.grad
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        (w * w).sum().backward()
+    assert weight.grad is not sparse
+    assert not weight.grad.is_sparse
+    assert_close(weight.grad, weight_torch.grad, rtol=1e-15, atol=0)
+
+
+def test_hook_on_weight_receives_sparse_grad():
+    weight, _ = embedding_twins()
+    seen = []
+    weight.register_hook(lambda grad: seen.append((grad.is_sparse, grad._nnz())))
+    edunn.nn.functional.embedding(edunn.tensor([0, 5]), weight, sparse=True).sum().backward()
+    assert seen == [(True, 2)]
+
+
+def test_autograd_grad_returns_sparse_grad():
+    weight, weight_torch = embedding_twins()
+    (grad,) = edunn.autograd.grad(edunn.nn.functional.embedding(edunn.tensor([3, 3]), weight, sparse=True).sum(),
+                                  weight)
+    (expected,) = torch.autograd.grad(
+        torch.nn.functional.embedding(torch.tensor([3, 3]), weight_torch, sparse=True).sum(), weight_torch)
+    assert grad.is_sparse
+    assert weight.grad is None
+    assert_close(grad, expected, rtol=0, atol=0)
+
+
+def test_zero_grad_without_set_to_none_empties_sparse_grad():
+    weight, weight_torch = embedding_twins()
+    optimizer = edunn.optim.SGD([weight], lr=0.1)
+    torch_optimizer = torch.optim.SGD([weight_torch], lr=0.1)
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        lib.nn.functional.embedding(lib.tensor([1, 2]), w, sparse=True).sum().backward()
+    optimizer.zero_grad(set_to_none=False)
+    torch_optimizer.zero_grad(set_to_none=False)
+    assert weight.grad.is_sparse
+    assert weight.grad._nnz() == weight_torch.grad._nnz() == 0
+
+
+# ----------------------------------------------------------------------
+# 其余部分：支持稀疏梯度的地方与 torch 结果相同，不支持的地方与 torch 一样报错
+# ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("options", [{"lr": 0.1}, {"lr": 0.1, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.5,
+                                                                                 "nesterov": True}])
+def test_sgd_with_sparse_grads_matches_torch(options):
+    weight, weight_torch = embedding_twins()
+    optimizer, torch_optimizer = edunn.optim.SGD([weight], **options), torch.optim.SGD([weight_torch], **options)
+    rng = np.random.RandomState(31)
+    for _ in range(20):
+        batch = rng.randint(0, 6, size=3).tolist()
+        for lib, w, opt in ((edunn, weight, optimizer), (torch, weight_torch, torch_optimizer)):
+            opt.zero_grad()
+            (lib.nn.functional.embedding(lib.tensor(batch), w, sparse=True) ** 2).sum().backward()
+            opt.step()
+    assert_close(weight, weight_torch, rtol=1e-12, atol=0)
+
+
+def test_sgd_weight_decay_with_sparse_grad_fails_like_torch():
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        lib.nn.functional.embedding(lib.tensor([1]), w, sparse=True).sum().backward()
+    same_error(edunn.optim.SGD([weight], lr=0.1, weight_decay=0.01).step,
+               torch.optim.SGD([weight_torch], lr=0.1, weight_decay=0.01).step)
+
+
+def test_lbfgs_reads_sparse_grads_as_dense():
+    weight, weight_torch = embedding_twins()
+    results = []
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        optimizer = lib.optim.LBFGS([w], max_iter=3)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = (lib.nn.functional.embedding(lib.tensor([0, 4]), w, sparse=True) ** 2).sum()
+            loss.backward()
+            return loss
+
+        results.append(optimizer.step(closure).item())
+    assert results[0] == pytest.approx(results[1], rel=1e-12)
+    assert_close(weight, weight_torch, rtol=1e-10, atol=1e-12)  # 用到的两行收敛到 0
+
+
+@pytest.mark.parametrize("clip", ["clip_grad_norm_", "clip_grad_value_"])
+def test_grad_clipping_rejects_sparse_grads_with_not_implemented(clip):
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        lib.nn.functional.embedding(lib.tensor([1]), w, sparse=True).sum().backward()
+    with pytest.raises(NotImplementedError):
+        getattr(torch.nn.utils, clip)([weight_torch], 0.1)
+    with pytest.raises(NotImplementedError):
+        getattr(edunn.nn.utils, clip)([weight], 0.1)
