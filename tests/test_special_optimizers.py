@@ -786,3 +786,54 @@ def test_unsupported_execution_paths_are_rejected(name, options):
     (e,), _ = make_twins((3,))
     with pytest.raises(NotImplementedError, match=next(iter(options))):
         getattr(edunn.optim, name)([e], **options)
+
+
+# ----------------------------------------------------------------------
+# 章节练习用的检查器：对的实现通过，错的实现被指出
+# ----------------------------------------------------------------------
+
+
+def test_check_sparse_optimizer_accepts_sparse_adam_and_flags_a_wrong_one():
+    from edunn.testing import check_sparse_optimizer
+
+    assert check_sparse_optimizer(edunn.optim.SparseAdam, torch.optim.SparseAdam, {"lr": 0.05})
+
+    def larger_eps(params, **options):
+        return edunn.optim.SparseAdam(params, **{**options, "eps": 1e-3})
+
+    result = check_sparse_optimizer(larger_eps, torch.optim.SparseAdam, {"lr": 0.05})
+    assert not result
+    assert result.first_mismatch.startswith("step 1, parameter 0")
+
+
+def test_check_matrix_optimizer_accepts_muon_and_flags_wrong_lr_rule():
+    from edunn.testing import check_matrix_optimizer
+
+    assert check_matrix_optimizer(edunn.optim.Muon, torch.optim.Muon, {"lr": 0.02, "ns_steps": 0})
+
+    def other_lr_rule(params, **options):
+        return edunn.optim.Muon(params, **{**options, "adjust_lr_fn": "match_rms_adamw"})
+
+    assert not check_matrix_optimizer(other_lr_rule, torch.optim.Muon, {"lr": 0.02, "ns_steps": 0})
+
+
+def test_check_cubic_interpolate_and_newton_schulz_flag_mistakes():
+    from edunn.testing import check_cubic_interpolate, check_newton_schulz
+
+    def midpoint(x1, f1, g1, x2, f2, g2, bounds=None):
+        low, high = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+        return (low + high) / 2
+
+    assert not check_cubic_interpolate(midpoint)
+
+    def newton_schulz(matrix, steps):
+        x = matrix.numpy()
+        tall = x.shape[0] > x.shape[1]
+        x = (x.T if tall else x) / np.linalg.norm(x)
+        for _ in range(steps):
+            gram = x @ x.T
+            x = 3.4445 * x + (-4.7750 * gram + 2.0315 * gram @ gram) @ x
+        return edunn.tensor(x.T if tall else x)
+
+    assert check_newton_schulz(newton_schulz)
+    assert not check_newton_schulz(lambda matrix, steps: newton_schulz(matrix, steps + 1))

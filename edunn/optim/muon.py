@@ -26,8 +26,8 @@ def _bf16_addmm(bias, mat1, mat2, beta=1.0, alpha=1.0):
     r"""bfloat16 的 ``beta * bias + alpha * (mat1 @ mat2)``，只在最后舍入一次。
 
     bfloat16 的乘积在 float64 里是精确的，求和的误差远小于 bfloat16 的精度，所以结果就是
-    正确舍入的 bfloat16。torch 在 CPU 上用 float32 累加再舍入，极少数（约十万分之一的）
-    元素会因为 float32 的舍入误差正好落在舍入边界附近而差一个 bfloat16 的末位。
+    正确舍入的 bfloat16。torch 在 CPU 上用 float32 累加再舍入，个别元素的 float32 结果正好落在
+    bfloat16 的舍入边界附近时会差一个末位（在开发机上随机矩阵的单次乘积里约十万分之二的元素）。
     """
     product = mat1.double() @ mat2.double()
     if bias is None:
@@ -118,8 +118,8 @@ class Muon(Optimizer):
     状态：``momentum_buffer``（:math:`B`）。
 
     限制：Newton–Schulz 迭代在 bfloat16 里进行（与 torch 相同），edunn 的每个矩阵乘积是正确舍入的，
-    torch 在 CPU 上用 float32 累加，两者偶尔在个别元素上差一个 bfloat16 末位（见 ``_bf16_addmm``）。
-    torch 自己在不同 CPU 上（是否有 AVX512-BF16 指令）也会有这样的差别。
+    torch 在 CPU 上用 float32 累加，两者偶尔在个别元素上差一个 bfloat16 末位（见 ``_bf16_addmm``），
+    这个差别会在后面的迭代里传播，所以多步之后参数只在 bfloat16 的精度内一致。
 
     Args:
         params: 参数、``(名字, 参数)`` 对或参数组字典的可迭代对象，都必须是二维的。
