@@ -428,7 +428,9 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return _backend.torch_type_name(self.dtype).replace("torch.", "edunn.")
+            # torch 把 GPU 张量的类型名写成 torch.cuda.FloatTensor，错误信息里会用到
+            prefix = "edunn.cuda." if self._device.type == "cuda" else "edunn."
+            return _backend.torch_type_name(self.dtype).replace("torch.", prefix)
         return self.to(_backend.as_dtype(dtype))
 
     def float(self):

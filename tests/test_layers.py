@@ -682,3 +682,22 @@ def test_layers_round_trip_through_bridge_values():
     layer = nn.Linear(3, 2).double()
     back = from_torch(to_torch(layer.weight))
     assert_close(back, layer.weight, rtol=0, atol=0)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not edunn.cuda.is_available(), reason="needs cupy and a CUDA GPU")
+def test_model_on_cuda_matches_torch_on_cpu():
+    def make(lib):
+        lnn = lib.nn
+        return lnn.Sequential(lnn.Conv2d(1, 4, 3, padding=1), lnn.BatchNorm2d(4), lnn.ReLU(), lnn.MaxPool2d(2),
+                              lnn.Flatten(), lnn.Linear(4 * 3 * 3, 5), lnn.LogSoftmax(dim=1)).double()
+
+    mine, theirs = make(edunn), make(torch)
+    weight = mine[0].weight
+    assert mine.cuda() is mine
+    assert mine[0].weight is weight
+    assert all(t.device.type == "cuda" for t in list(mine.parameters()) + list(mine.buffers()))
+    x = randn(np.random.RandomState(0), 2, 1, 6, 6).to("cuda")
+    check_module(mine, theirs, x, rtol=RTOL, atol=ATOL)
+    mine.cpu()
+    assert weight.device.type == "cpu"

@@ -5,16 +5,14 @@
 ``_buffers``。其余的值照常存进实例的 ``__dict__``。读取时 ``__getattr__`` 再去这三个字典里找。
 遍历（``named_modules``、``named_parameters``……）都从 ``_modules`` 递归出发，同一个对象只访问一次。
 
-钩子、``state_dict``/``load_state_dict`` 不在这里：它们会接在 ``_call_impl`` 与 ``_apply`` 上。
+这里还没有钩子与 ``state_dict``/``load_state_dict``：前向/反向钩子将接在 ``_call_impl`` 上，
+所有类型与设备转换（``to``、``double``、``cuda`` ……）都经过 ``_apply``。
 """
 
-from .. import parameter as _parameter
 from ... import _backend
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
-
-Parameter = _parameter.Parameter
-Buffer = _parameter.Buffer
+from ..parameter import Buffer, Parameter
 
 
 def _typename(value):
