@@ -499,3 +499,33 @@ def test_grad_clipping_rejects_sparse_grads_with_not_implemented(clip):
         getattr(torch.nn.utils, clip)([weight_torch], 0.1)
     with pytest.raises(NotImplementedError):
         getattr(edunn.nn.utils, clip)([weight], 0.1)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adadelta"])
+def test_dense_optimizers_reject_sparse_grads_like_torch(name):
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        lib.nn.functional.embedding(lib.tensor([1, 4]), w, sparse=True).sum().backward()
+    before = weight.tolist()
+    optimizer = getattr(edunn.optim, name)([weight])
+    same_error(optimizer.step, getattr(torch.optim, name)([weight_torch]).step)
+    assert weight.tolist() == before
+    assert len(optimizer.state) == 0
+
+
+@pytest.mark.parametrize("options", [{}, {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.5},
+                                     {"lr": 0.05, "maximize": True, "eps": 1e-6}])
+def test_adagrad_with_sparse_grads_matches_torch(options):
+    from edunn.testing import check_sparse_optimizer
+
+    assert check_sparse_optimizer(edunn.optim.Adagrad, torch.optim.Adagrad, options)
+
+
+def test_adagrad_rejects_weight_decay_with_sparse_grads_and_changes_nothing():
+    weight, weight_torch = embedding_twins()
+    for lib, w in ((edunn, weight), (torch, weight_torch)):
+        lib.nn.functional.embedding(lib.tensor([1]), w, sparse=True).sum().backward()
+    optimizer = edunn.optim.Adagrad([weight], weight_decay=0.1)
+    step_before = optimizer.state[weight]["step"].item()
+    same_error(optimizer.step, torch.optim.Adagrad([weight_torch], weight_decay=0.1).step)
+    assert optimizer.state[weight]["step"].item() == step_before
