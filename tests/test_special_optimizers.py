@@ -837,3 +837,21 @@ def test_check_cubic_interpolate_and_newton_schulz_flag_mistakes():
 
     assert check_newton_schulz(newton_schulz)
     assert not check_newton_schulz(lambda matrix, steps: newton_schulz(matrix, steps + 1))
+
+
+def test_check_lbfgs_direction_accepts_two_loop_and_flags_missing_scaling():
+    from edunn.testing import check_lbfgs_direction
+
+    def two_loop(grad, old_dirs, old_stps, ro, h_diag):
+        q = -grad
+        alphas = [None] * len(old_dirs)
+        for i in reversed(range(len(old_dirs))):
+            alphas[i] = old_stps[i].dot(q) * ro[i]
+            q = q - alphas[i] * old_dirs[i]
+        r = q * h_diag
+        for i in range(len(old_dirs)):
+            r = r + (alphas[i] - old_dirs[i].dot(r) * ro[i]) * old_stps[i]
+        return r
+
+    assert check_lbfgs_direction(two_loop)
+    assert not check_lbfgs_direction(lambda grad, y, s, ro, h_diag: two_loop(grad, y, s, ro, 1.0))

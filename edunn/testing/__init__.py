@@ -7,7 +7,7 @@
 - ``copy_weights`` / ``check_module``：在 edunn 与 torch 模块之间复制权重，比较输出与所有梯度；
 - ``check_optimizer``：让一个优化器和它的 torch 孪生在同一个小模型上逐步比较，报告第一次分叉；
 - ``check_sparse_optimizer`` / ``check_matrix_optimizer`` / ``check_cubic_interpolate`` /
-  ``check_newton_schulz``：第 13–16 章的特殊优化器及其组成部分与 torch 对照。
+  ``check_lbfgs_direction`` / ``check_newton_schulz``：第 13–16 章的特殊优化器及其组成部分与 torch 对照。
 """
 
 from ._bridge import from_torch, to_torch
@@ -16,12 +16,12 @@ from ._functional import FunctionCheck, check_function
 from ._gradcheck import gradcheck
 from ._modules import check_module, copy_weights
 from ._optim import Divergence, OptimizerCheckResult, check_optimizer
-from ._special_optim import (SpecialCheckResult, check_cubic_interpolate, check_matrix_optimizer,
-                             check_newton_schulz, check_sparse_optimizer)
+from ._special_optim import (SpecialCheckResult, check_cubic_interpolate, check_lbfgs_direction,
+                             check_matrix_optimizer, check_newton_schulz, check_sparse_optimizer)
 
 __all__ = [
     "Divergence", "FunctionCheck", "OptimizerCheckResult", "SpecialCheckResult", "assert_close",
-    "check_cubic_interpolate", "check_function", "check_matrix_optimizer", "check_module", "check_newton_schulz",
-    "check_optimizer", "check_sparse_optimizer", "copy_weights", "default_tolerances", "from_torch", "gradcheck",
-    "to_torch",
+    "check_cubic_interpolate", "check_function", "check_lbfgs_direction", "check_matrix_optimizer", "check_module",
+    "check_newton_schulz", "check_optimizer", "check_sparse_optimizer", "copy_weights", "default_tolerances",
+    "from_torch", "gradcheck", "to_torch",
 ]

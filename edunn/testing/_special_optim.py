@@ -249,3 +249,45 @@ def check_newton_schulz(function, *, shapes=((4, 4), (6, 3), (3, 8), (10, 10)), 
             if problem:
                 return SpecialCheckResult(name, checks, worst, f"shape {shape}, ns_steps={steps}: {problem}")
     return SpecialCheckResult(name, checks, worst, None)
+
+
+def check_lbfgs_direction(function, *, dims=(2, 6), iterations=(2, 5, 12), history_size=4, seed=0, rtol=1e-10,
+                          atol=1e-12):
+    """比较你的 ``function(grad, old_dirs, old_stps, ro, H_diag)``（L-BFGS 的两轮循环，返回搜索方向
+    :math:`d = -H g`）与 torch 的 L-BFGS 实际算出的方向。
+
+    让 torch 的 ``LBFGS``（``history_size`` 对历史、强 Wolfe 线搜索）在 ``dims`` 维的 Rosenbrock 函数上
+    迭代若干轮，取它状态里的历史 ``old_dirs``（:math:`y`）、``old_stps``（:math:`s`）、``ro``
+    （:math:`1/y^\\top s`）、``H_diag`` 和算出方向时用的梯度 ``prev_flat_grad``，转成 edunn 张量交给你的
+    函数，再与 torch 存下的方向 ``d`` 比较。``ro`` 与 ``H_diag`` 是零维张量（``H_diag`` 在第一轮可能是 1）。
+    """
+    torch = _torch()
+    name = getattr(function, "__name__", "function")
+    worst, checks = 0.0, 0
+    generator = torch.Generator().manual_seed(seed)
+    for dim in dims:
+        start = torch.rand(dim, dtype=torch.float64, generator=generator) * 2 - 1.5
+        for count in iterations:
+            checks += 1
+            x = start.clone().requires_grad_()
+            optimizer = torch.optim.LBFGS([x], max_iter=count, history_size=history_size,
+                                          line_search_fn="strong_wolfe", tolerance_grad=0, tolerance_change=0)
+
+            def closure():
+                optimizer.zero_grad()
+                loss = (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+                loss.backward()
+                return loss
+
+            optimizer.step(closure)
+            state = optimizer.state[x]
+            arguments = [from_torch(state["prev_flat_grad"]), [from_torch(y) for y in state["old_dirs"]],
+                         [from_torch(s) for s in state["old_stps"]], [from_torch(r) for r in state["ro"]],
+                         from_torch(state["H_diag"]) if hasattr(state["H_diag"], "detach") else state["H_diag"]]
+            actual = _host(function(*arguments))
+            diff, problem = _difference(actual, state["d"].numpy(), rtol, atol)
+            worst = max(worst, diff)
+            if problem:
+                return SpecialCheckResult(name, checks, worst, f"{dim}-d Rosenbrock after {count} iterations "
+                                                               f"({len(state['old_dirs'])} pairs): {problem}")
+    return SpecialCheckResult(name, checks, worst, None)
