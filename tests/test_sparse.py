@@ -513,6 +513,8 @@ def test_dense_optimizers_reject_sparse_grads_like_torch(name):
     assert len(optimizer.state) == 0
 
 
+# torch 的 Adagrad 在内部构造稀疏张量时发出这条警告，与 edunn 无关
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks are implicitly disabled")
 @pytest.mark.parametrize("options", [{}, {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.5},
                                      {"lr": 0.05, "maximize": True, "eps": 1e-6}])
 def test_adagrad_with_sparse_grads_matches_torch(options):

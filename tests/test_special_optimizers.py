@@ -333,16 +333,17 @@ def record_newton_schulz(monkeypatch):
     return outputs
 
 
-@pytest.mark.parametrize("options", [
-    {},
-    {"lr": 0.02, "momentum": 0.9, "nesterov": False, "weight_decay": 0.01, "adjust_lr_fn": "match_rms_adamw"},
-    {"lr": 0.01, "ns_steps": 3, "ns_coefficients": (2.0, -1.5, 0.5), "adjust_lr_fn": "original", "eps": 1e-5},
+# torch 的 bfloat16 小矩阵乘法在 CPU 上很慢（每步约 30 毫秒），第三组设置只走 30 步以控制测试时间
+@pytest.mark.parametrize("options, steps", [
+    ({}, STEPS),
+    ({"lr": 0.02, "momentum": 0.9, "nesterov": False, "weight_decay": 0.01, "adjust_lr_fn": "match_rms_adamw"}, STEPS),
+    ({"lr": 0.01, "ns_steps": 3, "ns_coefficients": (2.0, -1.5, 0.5), "adjust_lr_fn": "original", "eps": 1e-5}, 30),
 ])
-def test_muon_matches_torch_for_100_steps(options, monkeypatch):
+def test_muon_matches_torch_for_100_steps(options, steps, monkeypatch):
     outputs = record_newton_schulz(monkeypatch)
-    e, t, eo, to = run_pair(edunn.optim.Muon, torch.optim.Muon, options, MUON_SHAPES)
+    e, t, eo, to = run_pair(edunn.optim.Muon, torch.optim.Muon, options, MUON_SHAPES, steps=steps)
     same = [np.array_equal(a, b) for a, b in zip(outputs["edunn"], outputs["torch"])]
-    assert len(same) == len(MUON_SHAPES) * STEPS
+    assert len(same) == len(MUON_SHAPES) * steps
     if all(same):
         assert_params_close(e, t)
         assert_same_state(eo, to)
@@ -351,7 +352,7 @@ def test_muon_matches_torch_for_100_steps(options, monkeypatch):
     # 这时只要求差别在 bfloat16 的精度之内：每步的更新至多差 lr' * 2^-7 * max|O|。
     assert np.mean(same) > 0.9
     lr = options.get("lr", 1e-3)
-    bound = STEPS * lr * 2.0 * 2 ** -7 * max(float(np.abs(o).max()) for o in outputs["torch"])
+    bound = steps * lr * 2.0 * 2 ** -7 * max(float(np.abs(o).max()) for o in outputs["torch"])
     assert_params_close(e, t, rtol=0, atol=bound)
 
 

@@ -120,6 +120,8 @@ class Muon(Optimizer):
     限制：Newton–Schulz 迭代在 bfloat16 里进行（与 torch 相同），edunn 的每个矩阵乘积是正确舍入的，
     torch 在 CPU 上用 float32 累加，两者偶尔在个别元素上差一个 bfloat16 末位（见 ``_bf16_addmm``），
     这个差别会在后面的迭代里传播，所以多步之后参数只在 bfloat16 的精度内一致。
+    NOTE: 迭代用 edunn 的 bfloat16 张量，只在 CPU（numpy + ml_dtypes）上验证过；cupy 没有 bfloat16 类型，
+    参数在 CUDA 上时这一步没有运行过。
 
     Args:
         params: 参数、``(名字, 参数)`` 对或参数组字典的可迭代对象，都必须是二维的。
