@@ -1,4 +1,4 @@
-"""稀疏 COO 张量：``Embedding(sparse=True)`` 的梯度，以及 ``SparseAdam`` 读取的东西。
+"""稀疏 COO 张量：``Embedding(sparse=True)`` 给出的梯度，``SparseAdam``、``Adagrad``、``SGD`` 按行使用它。
 
 一个查表层一步只用到少数几行，稠密梯度却要为整张表分配内存、写满零。稀疏梯度只记
 被用到的行：``_indices()`` 是行号（形状 ``(sparse_dim, nnz)``），``_values()`` 是这些行的梯度
