@@ -15,6 +15,7 @@ from ._backend import can_cast, result_type
 from ._coo import COOArray
 from ._layout import strided
 from ._ops import linalg, pointwise, reduction, shape
+from ._ops import memory_format as layouts
 from ._tensor_str import tensor_repr
 from .autograd.function import AccumulateGrad, ArrayFunction
 from .autograd.grad_mode import is_grad_enabled, no_grad
@@ -47,6 +48,14 @@ def _broadcast_shapes(shape_a, shape_b):
             )
         out.append(max(a, b) if a != 0 and b != 0 else 0)
     return tuple(reversed(out))
+
+
+_PLAIN_NUMBERS = (float, int, bool)
+
+
+def _is_plain_number(value):
+    """Python 内建的 float/int/bool（就地运算快速路径直接交给 ufunc 的数值）。"""
+    return type(value) in _PLAIN_NUMBERS
 
 
 def _is_scalar(value):
@@ -167,7 +176,8 @@ class Tensor:
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._array.flags.c_contiguous)
+        """步长是否符合给定的内存格式（默认行主序）；``edunn.channels_last`` 只对 4 维张量可能为 True。"""
+        return layouts.is_contiguous_as(self._array, layouts.check_memory_format(memory_format))
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -378,7 +388,7 @@ class Tensor:
         dev = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        layout = layouts.check_memory_format(kwargs.pop("memory_format", None))
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
@@ -396,15 +406,23 @@ class Tensor:
         target_device = self._device if dev is None else _backend.as_device(dev)
         if target_device.type == "cuda":
             _backend.get_array_module(target_device)  # 没有 cupy 或 GPU 时在这里给出清楚的错误
-        if target_dtype is self.dtype and target_device == self._device and not copy:
+        if layout is layouts.preserve_format:
+            layout = None
+        if layout is not None:
+            layouts.check_rank(self._array, layout)
+        # 与 torch 相同：要求的格式与从步长推断出的格式一致时才不复制
+        relayout = layout is not None and layouts.suggest_memory_format(self._array) is not layout
+        if target_dtype is self.dtype and target_device == self._device and not copy and not relayout:
             return self
         out = self
         if target_device != self._device:
             out = _ToDevice.apply(out, target_device)
         if target_dtype is not out.dtype:
             out = pointwise.Cast.apply(out, target_dtype.numpy)
+        if relayout:
+            out = layouts.ToMemoryFormat.apply(out, layout)
         elif out is self and copy:
-            out = pointwise.Clone.apply(self)
+            out = layouts.CloneAs.apply(self, layouts.preserve_format)
         return out
 
     def cpu(self):
@@ -427,10 +445,24 @@ class Tensor:
                        if not isinstance(device, (str, _backend.device)) else device)
 
     def type(self, dtype=None):
+        """不带参数时返回类型名（``edunn.FloatTensor``）；带参数时转换成 dtype 或类型名所指的类型。"""
         if dtype is None:
             # torch 把 GPU 张量的类型名写成 torch.cuda.FloatTensor，错误信息里会用到
             prefix = "edunn.cuda." if self._device.type == "cuda" else "edunn."
             return _backend.torch_type_name(self.dtype).replace("torch.", prefix)
+        if isinstance(dtype, str):
+            # 类型名决定 dtype；带 ".cuda." 的名字（edunn.cuda.FloatTensor）同时把张量搬到 GPU，与 torch 相同
+            names = {}
+            for d in _backend.all_dtypes:
+                short = _backend.torch_type_name(d).split(".")[-1]
+                for library in ("edunn", "torch"):
+                    names[f"{library}.{short}"] = (d, None)
+                    names[f"{library}.cuda.{short}"] = (d, "cuda")
+            if dtype not in names:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype, device = names[dtype]
+            if device is not None:
+                return self.to(device, dtype)
         return self.to(_backend.as_dtype(dtype))
 
     def float(self):
@@ -458,12 +490,28 @@ class Tensor:
         return self.to(other.dtype)
 
     def clone(self, memory_format=None):
-        return pointwise.Clone.apply(self)
+        """复制一份；默认 ``preserve_format``：稠密的输入保持原来的步长，否则得到行主序的结果。"""
+        layout = layouts.check_memory_format(memory_format) or layouts.preserve_format
+        layouts.check_rank(self._array, layout)
+        return layouts.CloneAs.apply(self, layout)
 
     def contiguous(self, memory_format=None):
-        if self.is_contiguous():
+        """符合给定内存格式（默认行主序）时返回自己，否则复制成该格式。"""
+        layout = layouts.check_memory_format(memory_format) or layouts.contiguous_format
+        if self.is_contiguous(layout):
             return self
-        return pointwise.Clone.apply(self)
+        if layout is layouts.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        layouts.check_rank(self._array, layout)
+        return layouts.CloneAs.apply(self, layout)
+
+    def share_memory_(self):
+        """返回自己。限制：numpy/cupy 数组不能放进进程间共享内存，edunn 的这个方法什么也不做。"""
+        return self
+
+    def is_shared(self):
+        """edunn 的张量从不在进程间共享内存（见 ``share_memory_``），总是返回 False。"""
+        return False
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from ._creation import tensor
@@ -1247,17 +1295,21 @@ class Tensor:
             return None
         converted = []
         for operand in operands:
-            if isinstance(operand, Tensor):
+            if type(operand) in _PLAIN_NUMBERS:
+                converted.append(operand)
+            elif isinstance(operand, Tensor):
                 other = operand._array
-                if operand.is_sparse or operand._device != self._device or other.dtype != array.dtype:
+                if operand.is_sparse:
+                    return None
+                if operand._device is not self._device and operand._device != self._device:
+                    return None
+                if other.dtype != array.dtype:
                     return None
                 if other.shape != array.shape and _broadcast_shapes(other.shape, array.shape) != array.shape:
                     return None
                 converted.append(other)
-            elif type(operand) in (float, int, bool):
-                converted.append(operand)
             else:
-                return None  # numpy 标量、零维张量作系数等少见情形交给通用路径
+                return None  # numpy 标量等少见情形交给通用路径
         return converted
 
     def _finish_fast_inplace(self):
@@ -1273,7 +1325,7 @@ class Tensor:
         other_array, alpha = operands
         xp = self._xp
         if alpha != 1:
-            other_array = other_array * alpha if _is_scalar(other_array) else xp.multiply(other_array, alpha)
+            other_array = other_array * alpha if _is_plain_number(other_array) else xp.multiply(other_array, alpha)
         xp.add(self._array, other_array, out=self._array)
         return self._finish_fast_inplace()
 
@@ -1286,7 +1338,7 @@ class Tensor:
         other_array, alpha = operands
         xp = self._xp
         if alpha != 1:
-            other_array = other_array * alpha if _is_scalar(other_array) else xp.multiply(other_array, alpha)
+            other_array = other_array * alpha if _is_plain_number(other_array) else xp.multiply(other_array, alpha)
         xp.subtract(self._array, other_array, out=self._array)
         return self._finish_fast_inplace()
 
@@ -1309,7 +1361,7 @@ class Tensor:
 
     def addcmul_(self, tensor1, tensor2, value=1):
         operands = self._fast_inplace_operands(tensor1, tensor2, value)
-        if operands is None or _is_scalar(operands[0]) or _is_scalar(operands[1]):
+        if operands is None or _is_plain_number(operands[0]) or _is_plain_number(operands[1]):
             return self._inplace(Tensor.addcmul, tensor1, tensor2, value=value)
         array1, array2, value = operands
         xp = self._xp
@@ -1322,7 +1374,7 @@ class Tensor:
 
     def addcdiv_(self, tensor1, tensor2, value=1):
         operands = self._fast_inplace_operands(tensor1, tensor2, value)
-        if operands is None or _is_scalar(operands[0]) or _is_scalar(operands[1]):
+        if operands is None or _is_plain_number(operands[0]) or _is_plain_number(operands[1]):
             return self._inplace(Tensor.addcdiv, tensor1, tensor2, value=value)
         array1, array2, value = operands
         xp = self._xp
@@ -1335,7 +1387,7 @@ class Tensor:
 
     def lerp_(self, end, weight):
         operands = self._fast_inplace_operands(end, weight)
-        if operands is None or _is_scalar(operands[0]) or not _is_scalar(operands[1]):
+        if operands is None or _is_plain_number(operands[0]) or not _is_plain_number(operands[1]):
             return self._inplace(Tensor.lerp, end, weight)
         end_array, weight = operands
         xp = self._xp
@@ -1383,7 +1435,7 @@ class Tensor:
 
     def maximum_(self, other):
         operands = self._fast_inplace_operands(other)
-        if operands is None or _is_scalar(operands[0]):
+        if operands is None or _is_plain_number(operands[0]):
             return self._inplace(Tensor.maximum, other)
         self._xp.maximum(self._array, operands[0], out=self._array)
         return self._finish_fast_inplace()

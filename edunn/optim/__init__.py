@@ -20,3 +20,5 @@ from .sparse_adam import SparseAdam
 
 __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Muon", "NAdam",
            "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam"]
+
+from . import lr_scheduler  # noqa: E402  与 torch.optim.lr_scheduler 对应
