@@ -535,11 +535,6 @@ def test_embedding_max_norm_renormalises_rows(norm_type):
     assert np.linalg.norm(unused, ord=norm_type, axis=1).max() > 1.5  # 没用到的行保持原样
 
 
-def test_embedding_sparse_is_not_supported_yet():
-    with pytest.raises(NotImplementedError, match="sparse=True"):
-        F.embedding(from_torch(torch.tensor([0])), randn(2, 2), sparse=True)
-
-
 def test_one_hot_matches_torch():
     values = torch.tensor([[0, 3], [1, 1]])
     assert_close(F.one_hot(from_torch(values)), TF.one_hot(values))
