@@ -241,6 +241,16 @@ def test_generator_argument_makes_draws_reproducible():
     assert (first.numpy() == second.numpy()).all()
 
 
+def test_edunn_generator_makes_draws_reproducible():
+    first, second = edunn.empty(3, 4), edunn.empty(3, 4)
+    init.trunc_normal_(first, generator=edunn.Generator().manual_seed(5))
+    init.trunc_normal_(second, generator=edunn.Generator().manual_seed(5))
+    assert (first.numpy() == second.numpy()).all()
+    init.orthogonal_(first, generator=edunn.Generator().manual_seed(5))
+    init.orthogonal_(second, generator=edunn.Generator().manual_seed(5))
+    assert (first.numpy() == second.numpy()).all()
+
+
 def test_manual_seed_makes_draws_reproducible():
     first, second = edunn.empty(3, 4), edunn.empty(3, 4)
     edunn.manual_seed(11)
