@@ -75,55 +75,56 @@ def as_device(value):
 # CUDA：通过 cupy 使用 GPU
 # ---------------------------------------------------------------------------
 
+class CUDAUnavailableError(RuntimeError, AssertionError):
+    """CUDA 不可用（没有 CuPy、驱动或 GPU）。
+
+    它同时是 RuntimeError 与 AssertionError：torch 没有 CUDA 支持时抛 AssertionError（"Torch not
+    compiled with CUDA enabled"），没有驱动或 GPU 时抛 RuntimeError，照搬 torch 写法的 except 都能接住它。
+    """
+
+
 _cupy = None
-_cuda_failure = None  # (异常类型, 信息)：第一次失败后记住原因，之后不再反复尝试导入
+_cuda_failure = None  # 第一次失败的信息：之后直接报同样的原因，不再反复尝试导入
 _cuda_count = 0
 
 
 def _load_cupy():
-    """导入 cupy、数出 GPU 并在 GPU 上跑一个小核函数；缺了哪一样，就在异常信息里指出哪一样。
-
-    没有 cupy 时抛 AssertionError，与没有 CUDA 支持的 torch 相同（"Torch not compiled with CUDA
-    enabled"）；装了 cupy 却用不了 GPU（没有驱动、没有 GPU、缺 CUDA 运行库）时抛 RuntimeError。
-    """
+    """导入 cupy、数出 GPU 并在 GPU 上跑一个小核函数；缺了哪一样，就抛出指出哪一样的 CUDAUnavailableError。"""
     global _cupy, _cuda_failure, _cuda_count
     if _cupy is not None:
         return _cupy
     if _cuda_failure is not None:
-        kind, message = _cuda_failure
-        raise kind(message)
+        raise CUDAUnavailableError(_cuda_failure)
     try:
         import cupy
     except ImportError as error:
-        _cuda_failure = (AssertionError, (
-            f"edunn's cuda device needs CuPy, which could not be imported ({error}). Install the CuPy wheel "
-            "that matches your NVIDIA driver: pip install 'edunn[cuda]' for CUDA 12, "
+        _cuda_failure = (
+            f"edunn needs CuPy to use a CUDA GPU, but CuPy could not be imported ({error}). Install the CuPy "
+            "wheel that matches your NVIDIA driver: pip install 'edunn[cuda]' for CUDA 12, "
             "pip install 'edunn[cuda13]' for CUDA 13."
-        ))
-        raise AssertionError(_cuda_failure[1]) from error
+        )
+        raise CUDAUnavailableError(_cuda_failure) from error
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as error:  # cupy 在没有驱动或 GPU 时抛 CUDARuntimeError
-        _cuda_failure = (RuntimeError, (
+        _cuda_failure = (
             f"CuPy is installed but CUDA cannot be used: {error}. "
             "Check that an NVIDIA GPU and its driver are present (nvidia-smi lists them)."
-        ))
-        raise RuntimeError(_cuda_failure[1]) from error
+        )
+        raise CUDAUnavailableError(_cuda_failure) from error
     if count == 0:
-        _cuda_failure = (RuntimeError, (
-            "CuPy is installed but no CUDA GPU is visible; check nvidia-smi and CUDA_VISIBLE_DEVICES."
-        ))
-        raise RuntimeError(_cuda_failure[1])
+        _cuda_failure = "CuPy is installed but no CUDA GPU is visible; check nvidia-smi and CUDA_VISIBLE_DEVICES."
+        raise CUDAUnavailableError(_cuda_failure)
     try:
         # 第一个核函数要由 NVRTC 现场编译：缺 CUDA 运行库时在这里就报错，而不是在第一次运算时
         (cupy.arange(3, dtype=cupy.float32) * 2).sum().item()
     except Exception as error:
-        _cuda_failure = (RuntimeError, (
+        _cuda_failure = (
             f"CuPy found {count} CUDA GPU(s) but cannot run a kernel: {error}. CuPy needs the CUDA "
             "runtime libraries: install them with the CuPy wheel's [ctk] extra "
             "(pip install 'cupy-cuda12x[ctk]' or 'cupy-cuda13x[ctk]') or install a CUDA Toolkit."
-        ))
-        raise RuntimeError(_cuda_failure[1]) from error
+        )
+        raise CUDAUnavailableError(_cuda_failure) from error
     _cupy, _cuda_count = cupy, count
     return cupy
 
@@ -151,7 +152,7 @@ def get_array_module(dev):
 def cuda_is_available():
     try:
         _load_cupy()
-    except (AssertionError, RuntimeError):
+    except CUDAUnavailableError:
         return False
     return True
 
@@ -160,7 +161,7 @@ def cuda_unavailable_reason():
     """cuda 设备不可用的原因（一句话）；可用时返回 None。测试用它作为跳过的理由。"""
     try:
         _load_cupy()
-    except (AssertionError, RuntimeError) as error:
+    except CUDAUnavailableError as error:
         return str(error)
     return None
 

@@ -1,11 +1,12 @@
 """``edunn.cuda``：查询与控制 CUDA 设备，函数名和行为与 ``torch.cuda`` 相同。
 
 edunn 通过 CuPy 使用 GPU。没有 CuPy 或 GPU 时，``is_available()`` 返回 False、``device_count()``
-返回 0、``manual_seed`` 照常接受种子；其余函数抛出说明缺了什么的异常（没有 CuPy 时是
-AssertionError，与没有 CUDA 支持的 torch 相同；有 CuPy 但没有可用的 GPU 时是 RuntimeError）。
+返回 0、``manual_seed`` 照常接受种子；其余函数抛出说明缺了什么的 ``CUDAUnavailableError``。它既是
+RuntimeError 也是 AssertionError，所以按 torch 的习惯写的 except（两种都有人写）都能接住它。
 """
 
 from . import _backend
+from ._backend import CUDAUnavailableError  # noqa: F401  与 torch 的写法一样用 except 接住
 
 
 def is_available():

@@ -94,9 +94,12 @@ def _cupy_without_gpu(count_error=None, count=0):
     lambda: edunn.zeros(2).to(edunn.device("cuda", 0)),
 ], ids=["zeros", "tensor", "randn", "Tensor.cuda", "to-string", "to-device"])
 def test_cuda_without_cupy_names_cupy(no_cupy, make):
-    # torch 没有 CUDA 支持时抛 AssertionError("Torch not compiled with CUDA enabled")
-    with pytest.raises(AssertionError, match=r"needs CuPy.*pip install 'edunn\[cuda\]'"):
+    # torch 没有 CUDA 支持时抛 AssertionError("Torch not compiled with CUDA enabled")，没有驱动时抛
+    # RuntimeError；edunn 的异常两者都是
+    with pytest.raises(edunn.cuda.CUDAUnavailableError, match=r"needs CuPy.*pip install 'edunn\[cuda\]'") as error:
         make()
+    assert isinstance(error.value, AssertionError)
+    assert isinstance(error.value, RuntimeError)
 
 
 def test_cuda_queries_without_cupy(no_cupy):
@@ -106,6 +109,8 @@ def test_cuda_queries_without_cupy(no_cupy):
     edunn.cuda.manual_seed_all(0)
     for query in (edunn.cuda.current_device, edunn.cuda.get_device_name, edunn.cuda.synchronize):
         with pytest.raises(AssertionError, match="needs CuPy"):
+            query()
+        with pytest.raises(RuntimeError, match="needs CuPy"):
             query()
 
 
