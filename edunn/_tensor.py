@@ -68,6 +68,9 @@ class Tensor:
                  "_base", "_version_counter", "_accumulate_node", "_retains_grad", "__weakref__",
                  "__dict__")
 
+    # numpy 标量或数组在左边时（np.float64(2) * t），让 numpy 把运算交回 Tensor 的反向运算方法
+    __array_ufunc__ = None
+
     # ------------------------------------------------------------------
     # 构造
     # ------------------------------------------------------------------
