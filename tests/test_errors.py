@@ -207,7 +207,8 @@ def test_cross_device_ops_name_both_devices():
                lambda: cpu.maximum(gpu), lambda: edunn.where(cpu > 0, cpu, gpu)]:
         with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device") as info:
             fn()
-        assert "cpu" in str(info.value) and "cuda:0" in str(info.value)
+        assert "cpu" in str(info.value)
+        assert "cuda:0" in str(info.value)
 
 
 @pytest.mark.parametrize("name", ["inplace_float_into_long", "inplace_broadcast_grows", "leaf_add_",
