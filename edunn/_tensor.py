@@ -13,9 +13,12 @@ import numpy as np
 
 from . import _backend
 from ._backend import can_cast, result_type
+from ._coo import COOArray
+from ._layout import strided
 from ._ops import linalg, pointwise, reduction, shape
+from ._ops import memory_format as layouts
 from ._tensor_str import tensor_repr
-from .autograd.function import AccumulateGrad, ArrayFunction, RemovableHandle
+from .autograd.function import AccumulateGrad, ArrayFunction
 from .autograd.grad_mode import is_grad_enabled, no_grad
 
 
@@ -46,6 +49,14 @@ def _broadcast_shapes(shape_a, shape_b):
             )
         out.append(max(a, b) if a != 0 and b != 0 else 0)
     return tuple(reversed(out))
+
+
+_PLAIN_NUMBERS = (float, int, bool)
+
+
+def _is_plain_number(value):
+    """Python 内建的 float/int/bool（就地运算快速路径直接交给 ufunc 的数值）。"""
+    return type(value) in _PLAIN_NUMBERS
 
 
 def _is_scalar(value):
@@ -83,7 +94,11 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, device=None):
-        """把一个数组包成张量（不复制）。"""
+        """把一个数组包成张量（不复制）；稀疏的 ``COOArray`` 包成 ``SparseTensor``。"""
+        if isinstance(array, COOArray):
+            from ._sparse import SparseTensor
+
+            return SparseTensor._from_coo(array, device)
         out = object.__new__(Tensor)
         if isinstance(array, np.generic) or not hasattr(array, "shape"):
             array = np.asarray(array)  # numpy 的全规约返回标量，统一成零维数组
@@ -102,6 +117,12 @@ class Tensor:
     # ------------------------------------------------------------------
     # 基本属性
     # ------------------------------------------------------------------
+
+    is_sparse = False  # 稀疏 COO 张量（``SparseTensor``）里为 True
+
+    @property
+    def layout(self):
+        return strided
 
     @property
     def shape(self):
@@ -156,7 +177,8 @@ class Tensor:
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._array.flags.c_contiguous)
+        """步长是否符合给定的内存格式（默认行主序）；``edunn.channels_last`` 只对 4 维张量可能为 True。"""
+        return layouts.is_contiguous_as(self._array, layouts.check_memory_format(memory_format))
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -303,6 +325,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .utils.hooks import RemovableHandle
+
         node, _ = self._gradient_edge()
         handle = RemovableHandle(node._post_hooks)
         node._post_hooks[handle.id] = hook
@@ -375,7 +399,7 @@ class Tensor:
         dev = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        layout = layouts.check_memory_format(kwargs.pop("memory_format", None))
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
@@ -393,29 +417,63 @@ class Tensor:
         target_device = self._device if dev is None else _backend.as_device(dev)
         if target_device.type == "cuda":
             _backend.get_array_module(target_device)  # 没有 cupy 或 GPU 时在这里给出清楚的错误
-        if target_dtype is self.dtype and target_device == self._device and not copy:
+        if layout is layouts.preserve_format:
+            layout = None
+        if layout is not None:
+            layouts.check_rank(self._array, layout)
+        # 与 torch 相同：要求的格式与从步长推断出的格式一致时才不复制
+        relayout = layout is not None and layouts.suggest_memory_format(self._array) is not layout
+        if target_dtype is self.dtype and target_device == self._device and not copy and not relayout:
             return self
         out = self
         if target_device != self._device:
             out = _ToDevice.apply(out, target_device)
         if target_dtype is not out.dtype:
             out = pointwise.Cast.apply(out, target_dtype.numpy)
+        if relayout:
+            out = layouts.ToMemoryFormat.apply(out, layout)
         elif out is self and copy:
-            out = pointwise.Clone.apply(self)
+            out = layouts.CloneAs.apply(self, layouts.preserve_format)
         return out
 
     def cpu(self):
         return self.to("cpu")
+
+    def to_sparse(self, sparse_dim=None):
+        """稀疏 COO 副本：前 ``sparse_dim`` 维（默认全部）上不全为零的位置成为坐标。"""
+        from ._sparse import to_sparse
+
+        return to_sparse(self, sparse_dim)
+
+    def sparse_mask(self, mask):
+        """取自己在稀疏张量 ``mask`` 的坐标上的值，组成与 mask 同坐标的稀疏张量。"""
+        from ._sparse import sparse_mask
+
+        return sparse_mask(self, mask)
 
     def cuda(self, device=None):
         return self.to(_backend.device("cuda", 0 if device is None else device)
                        if not isinstance(device, (str, _backend.device)) else device)
 
     def type(self, dtype=None):
+        """不带参数时返回类型名（``edunn.FloatTensor``）；带参数时转换成 dtype 或类型名所指的类型。"""
         if dtype is None:
             # torch 把 GPU 张量的类型名写成 torch.cuda.FloatTensor，错误信息里会用到
             prefix = "edunn.cuda." if self._device.type == "cuda" else "edunn."
             return _backend.torch_type_name(self.dtype).replace("torch.", prefix)
+        if isinstance(dtype, str):
+            # 类型名决定 dtype；带 ".cuda." 的名字（edunn.cuda.FloatTensor）同时把张量搬到 GPU，与 torch 相同
+            names = {}
+            for d in _backend.all_dtypes:
+                short = _backend.torch_type_name(d).split(".")[-1]
+                for library in ("edunn", "torch"):
+                    names[f"{library}.{short}"] = (d, None)
+                    names[f"{library}.cuda.{short}"] = (d, "cuda")
+            if dtype not in names:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype, device = names[dtype]
+            if device is not None:
+                return self.to(device, dtype)
         return self.to(_backend.as_dtype(dtype))
 
     def float(self):
@@ -443,12 +501,28 @@ class Tensor:
         return self.to(other.dtype)
 
     def clone(self, memory_format=None):
-        return pointwise.Clone.apply(self)
+        """复制一份；默认 ``preserve_format``：稠密的输入保持原来的步长，否则得到行主序的结果。"""
+        layout = layouts.check_memory_format(memory_format) or layouts.preserve_format
+        layouts.check_rank(self._array, layout)
+        return layouts.CloneAs.apply(self, layout)
 
     def contiguous(self, memory_format=None):
-        if self.is_contiguous():
+        """符合给定内存格式（默认行主序）时返回自己，否则复制成该格式。"""
+        layout = layouts.check_memory_format(memory_format) or layouts.contiguous_format
+        if self.is_contiguous(layout):
             return self
-        return pointwise.Clone.apply(self)
+        if layout is layouts.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        layouts.check_rank(self._array, layout)
+        return layouts.CloneAs.apply(self, layout)
+
+    def share_memory_(self):
+        """返回自己。限制：numpy/cupy 数组不能放进进程间共享内存，edunn 的这个方法什么也不做。"""
+        return self
+
+    def is_shared(self):
+        """edunn 的张量从不在进程间共享内存（见 ``share_memory_``），总是返回 False。"""
+        return False
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from ._creation import tensor
@@ -482,6 +556,11 @@ class Tensor:
         """两元运算的共同准备：类型提升、设备与形状检查，然后交给 function。"""
         if not isinstance(other, Tensor) and not _is_scalar(other):
             return NotImplemented
+        if isinstance(other, Tensor) and other.is_sparse:
+            raise NotImplementedError(
+                f"edunn supports only dense + sparse and dense - sparse between a dense and a sparse tensor, "
+                f"not {function.__name__}; call to_dense() on the sparse tensor first"
+            )
         dtype = result_type(self, other)
         if float_result and not dtype.is_floating_point:
             dtype = _backend.get_default_dtype()
@@ -496,9 +575,13 @@ class Tensor:
         return function.apply(_cast_operand(a, dtype, self._device), _cast_operand(b, dtype, self._device), **kwargs)
 
     def add(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._dense_plus(self, alpha)
         return self._binary(other, pointwise.Add, alpha=alpha)
 
     def sub(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._dense_plus(self, -alpha)
         self._check_not_bool("Subtraction, the `-` operator,", other)
         return self._binary(other, pointwise.Sub, alpha=alpha)
 
@@ -1256,29 +1339,126 @@ class Tensor:
         self._adopt(method(self._snapshot(), *args, **kwargs))
         return self
 
+    def _fast_inplace_operands(self, *operands):
+        """就地运算能否直接用数组模块的 ufunc（``out=`` 写回自己）完成；能则返回各操作数的数组或数值。
+
+        条件：不记录梯度；自己是浮点张量；张量操作数与自己同设备、同 dtype，形状能广播到自己的形状；
+        数值操作数是 Python 的 int/float/bool。这时结果类型就是自己的 dtype，torch 的类型与形状检查
+        都已满足。不满足时返回 None，调用方走 ``_inplace`` 的通用路径，由它报出 torch 的错误。
+        """
+        if is_grad_enabled() and (self._requires_grad or any(
+                isinstance(o, Tensor) and o._requires_grad for o in operands)):
+            return None
+        array = self._array
+        if array.dtype.kind != "f":
+            return None
+        converted = []
+        for operand in operands:
+            if type(operand) in _PLAIN_NUMBERS:
+                converted.append(operand)
+            elif isinstance(operand, Tensor):
+                other = operand._array
+                if operand.is_sparse:
+                    return None
+                if operand._device is not self._device and operand._device != self._device:
+                    return None
+                if other.dtype != array.dtype:
+                    return None
+                if other.shape != array.shape and _broadcast_shapes(other.shape, array.shape) != array.shape:
+                    return None
+                converted.append(other)
+            else:
+                return None  # numpy 标量等少见情形交给通用路径
+        return converted
+
+    def _finish_fast_inplace(self):
+        self._bump_version()
+        return self
+
     def add_(self, other, alpha=1):
-        return self._inplace(Tensor.add, other, alpha=alpha)
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._add_into_dense(self, alpha)  # 只写被用到的行
+        operands = self._fast_inplace_operands(other, alpha)
+        if operands is None:
+            return self._inplace(Tensor.add, other, alpha=alpha)
+        other_array, alpha = operands
+        xp = self._xp
+        if alpha != 1:
+            other_array = other_array * alpha if _is_plain_number(other_array) else xp.multiply(other_array, alpha)
+        xp.add(self._array, other_array, out=self._array)
+        return self._finish_fast_inplace()
 
     def sub_(self, other, alpha=1):
-        return self._inplace(Tensor.sub, other, alpha=alpha)
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._add_into_dense(self, -alpha)
+        operands = self._fast_inplace_operands(other, alpha)
+        if operands is None:
+            return self._inplace(Tensor.sub, other, alpha=alpha)
+        other_array, alpha = operands
+        xp = self._xp
+        if alpha != 1:
+            other_array = other_array * alpha if _is_plain_number(other_array) else xp.multiply(other_array, alpha)
+        xp.subtract(self._array, other_array, out=self._array)
+        return self._finish_fast_inplace()
 
     def mul_(self, other):
-        return self._inplace(Tensor.mul, other)
+        operands = self._fast_inplace_operands(other)
+        if operands is None:
+            return self._inplace(Tensor.mul, other)
+        self._xp.multiply(self._array, operands[0], out=self._array)
+        return self._finish_fast_inplace()
 
     def div_(self, other):
-        return self._inplace(Tensor.div, other)
+        operands = self._fast_inplace_operands(other)
+        if operands is None:
+            return self._inplace(Tensor.div, other)
+        self._xp.true_divide(self._array, operands[0], out=self._array)
+        return self._finish_fast_inplace()
 
     def pow_(self, exponent):
         return self._inplace(Tensor.pow, exponent)
 
     def addcmul_(self, tensor1, tensor2, value=1):
-        return self._inplace(Tensor.addcmul, tensor1, tensor2, value=value)
+        operands = self._fast_inplace_operands(tensor1, tensor2, value)
+        if operands is None or _is_plain_number(operands[0]) or _is_plain_number(operands[1]):
+            return self._inplace(Tensor.addcmul, tensor1, tensor2, value=value)
+        array1, array2, value = operands
+        xp = self._xp
+        # torch 的 CPU 内核按 self + (value * t1) * t2 的顺序计算；同样的顺序给出同样的舍入。
+        product = xp.multiply(array1, value) if value != 1 else xp.multiply(array1, array2)
+        if value != 1:
+            xp.multiply(product, array2, out=product)
+        xp.add(self._array, product, out=self._array)
+        return self._finish_fast_inplace()
 
     def addcdiv_(self, tensor1, tensor2, value=1):
-        return self._inplace(Tensor.addcdiv, tensor1, tensor2, value=value)
+        operands = self._fast_inplace_operands(tensor1, tensor2, value)
+        if operands is None or _is_plain_number(operands[0]) or _is_plain_number(operands[1]):
+            return self._inplace(Tensor.addcdiv, tensor1, tensor2, value=value)
+        array1, array2, value = operands
+        xp = self._xp
+        # 顺序同 torch 的 CPU 内核：self + (value * t1) / t2。
+        quotient = xp.multiply(array1, value) if value != 1 else xp.true_divide(array1, array2)
+        if value != 1:
+            xp.true_divide(quotient, array2, out=quotient)
+        xp.add(self._array, quotient, out=self._array)
+        return self._finish_fast_inplace()
 
     def lerp_(self, end, weight):
-        return self._inplace(Tensor.lerp, end, weight)
+        operands = self._fast_inplace_operands(end, weight)
+        if operands is None or _is_plain_number(operands[0]) or not _is_plain_number(operands[1]):
+            return self._inplace(Tensor.lerp, end, weight)
+        end_array, weight = operands
+        xp = self._xp
+        difference = xp.subtract(end_array, self._array)
+        # 与 torch 相同：权重小于 0.5 时从 self 出发，否则从 end 倒推，两端都能精确取到。
+        if abs(weight) < 0.5:
+            xp.multiply(difference, weight, out=difference)
+            xp.add(self._array, difference, out=self._array)
+        else:
+            xp.multiply(difference, 1 - weight, out=difference)
+            xp.subtract(end_array, difference, out=self._array)
+        return self._finish_fast_inplace()
 
     def clamp_(self, min=None, max=None):
         return self._inplace(Tensor.clamp, min=min, max=max)
@@ -1292,7 +1472,10 @@ class Tensor:
         return self._inplace(Tensor.clamp, max=max)
 
     def sqrt_(self):
-        return self._inplace(Tensor.sqrt)
+        if self._fast_inplace_operands() is None:
+            return self._inplace(Tensor.sqrt)
+        self._xp.sqrt(self._array, out=self._array)
+        return self._finish_fast_inplace()
 
     def neg_(self):
         return self._inplace(Tensor.neg)
@@ -1310,7 +1493,11 @@ class Tensor:
         return self._inplace(Tensor.relu)
 
     def maximum_(self, other):
-        return self._inplace(Tensor.maximum, other)
+        operands = self._fast_inplace_operands(other)
+        if operands is None or _is_plain_number(operands[0]):
+            return self._inplace(Tensor.maximum, other)
+        self._xp.maximum(self._array, operands[0], out=self._array)
+        return self._finish_fast_inplace()
 
     def masked_fill_(self, mask, value):
         return self._inplace(Tensor.masked_fill, mask, value)

@@ -7,6 +7,7 @@
 
 import re
 
+from .._coo import COOArray
 from .grad_mode import is_grad_enabled, no_grad
 
 _FREED_MESSAGE = (
@@ -15,27 +16,6 @@ _FREED_MESSAGE = (
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward."
 )
-
-
-class RemovableHandle:
-    """``remove()`` 之后钩子不再被调用；也可以用作上下文管理器。"""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict):
-        # 普通 dict 不能被弱引用，这里直接持有它；句柄活多久，钩子表就至少活多久
-        self._hooks = hooks_dict
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.remove()
 
 
 class Node:
@@ -59,17 +39,24 @@ class Node:
 
     def register_hook(self, hook):
         """``hook(grad_inputs, grad_outputs)`` 在节点算完后调用，返回值可替换 grad_inputs。"""
+        # 在函数里导入：edunn.utils 包初始化时会导入 Tensor，而 Tensor 依赖本模块。
+        from ..utils.hooks import RemovableHandle
+
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
         return handle
 
     def register_prehook(self, hook):
         """``hook(grad_outputs)`` 在节点计算前调用，返回值可替换 grad_outputs。"""
+        from ..utils.hooks import RemovableHandle
+
         handle = RemovableHandle(self._pre_hooks)
         self._pre_hooks[handle.id] = hook
         return handle
 
     def _add_tensor_pre_hook(self, output_nr, hook):
+        from ..utils.hooks import RemovableHandle
+
         hooks = self._tensor_pre_hooks.setdefault(output_nr, {})
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
@@ -88,18 +75,29 @@ class AccumulateGrad(Node):
         self._post_hooks = {}
 
     def apply(self, grad_outputs):
+        from .._coo import COOArray
         from .._tensor import Tensor
 
         (grad,) = grad_outputs
         leaf = self.variable
         if grad is None:
             return ()
-        if leaf.grad is None:
+        old = leaf.grad
+        if old is None:
             # 复制一份：同一个梯度数组可能同时流向多个叶子（例如 a + b 的反向）。
             leaf.grad = Tensor._wrap(grad.astype(leaf.dtype.numpy, copy=True), leaf.device)
+        elif old.is_sparse and isinstance(grad, COOArray):
+            # 稀疏 + 稀疏：torch 做 ``grad += new``，.grad 还是同一个稀疏张量。
+            old.add_(Tensor._wrap(grad, leaf.device))
+        elif old.is_sparse:
+            # 稀疏 + 稠密：torch 换成一个新的稠密张量。
+            leaf.grad = Tensor._wrap(old._array.astype(grad.dtype, copy=False) + grad, leaf.device)
+        elif isinstance(grad, COOArray):
+            grad.add_into(old._array)
+            old._bump_version()
         else:
-            leaf.grad._array += grad.astype(leaf.grad._array.dtype, copy=False)
-            leaf.grad._bump_version()
+            old._array += grad.astype(old._array.dtype, copy=False)
+            old._bump_version()
         for hook in list(self._post_hooks.values()):
             hook(leaf)
         return ()
@@ -263,6 +261,9 @@ class Function(Node):
 
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
+        # NOTE: 稀疏梯度（例如 Embedding(sparse=True) 的权重不是叶子时）在这里变成稠密数组再往回传；
+        # 数值相同，但叶子最后拿到的是稠密梯度，而 torch 的部分反向公式能保持稀疏。
+        grad_outputs = [g.to_dense() if isinstance(g, COOArray) else g for g in grad_outputs]
         if self._array_level:
             grads = type(self).backward(self, *grad_outputs)
         else:
@@ -284,6 +285,19 @@ class Function(Node):
         return result
 
 
+class _ForwardOnlyContext:
+    """不记录梯度时交给 ``forward`` 的 ctx：只接收属性，保存与标记都不做任何事。"""
+
+    def save_for_backward(self, *values):
+        pass
+
+    def mark_non_differentiable(self, *outputs):
+        pass
+
+    def mark_dirty(self, *tensors):
+        pass
+
+
 class ArrayFunction(Function):
     """edunn 内部算子的基类：``forward``/``backward`` 直接处理数组（numpy 或 cupy）。
 
@@ -292,6 +306,30 @@ class ArrayFunction(Function):
     """
 
     _array_level = True
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+
+        # 不记录梯度时（例如优化器的 step）不建节点，省下建图的开销；设备检查照旧。
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if tensors and is_grad_enabled() and any(t._requires_grad for t in tensors):
+            return super().apply(*args, **kwargs)
+        if not tensors:
+            raise TypeError(f"{cls.__name__}.apply expected at least one Tensor argument")
+        device = tensors[0]._device
+        for t in tensors[1:]:
+            if t._device != device:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two devices, "
+                    f"{device} and {t._device}!"
+                )
+
+        inputs = [a._array if isinstance(a, Tensor) else a for a in args]
+        raw = cls.forward(_ForwardOnlyContext(), *inputs, **kwargs)
+        if isinstance(raw, tuple):
+            return tuple(None if value is None else Tensor._wrap(value) for value in raw)
+        return Tensor._wrap(raw)
 
 
 def _modified_message(tensor, expected_version, producer):
