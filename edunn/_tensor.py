@@ -1020,6 +1020,9 @@ class Tensor:
         return self._var_or_std(reduction.Std, dim, unbiased, keepdim, correction)
 
     def norm(self, p="fro", dim=None, keepdim=False):
+        if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+            # torch 把三个及以上的维交给 matrix_norm，而矩阵范数只接受两个维
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
         if p == "fro" or p is None:
             p = 2
         if isinstance(p, str):
