@@ -38,8 +38,13 @@ def min(input, dim=None, keepdim=False):
     return input.min(dim, keepdim)
 
 
-def maximum(input, other):
-    return input.maximum(other)
+def maximum(input, other, *, out=None):
+    """逐元素取大者；``out`` 是 ``input`` 本身时就地写回（优化器的 AMSGrad 这样用）。"""
+    if out is None:
+        return input.maximum(other)
+    if out is input:
+        return input.maximum_(other)
+    return out.copy_(input.maximum(other))
 
 
 def minimum(input, other):

@@ -14,7 +14,7 @@ from . import _backend
 from ._backend import can_cast, result_type
 from ._ops import linalg, pointwise, reduction, shape
 from ._tensor_str import tensor_repr
-from .autograd.function import AccumulateGrad, ArrayFunction, RemovableHandle
+from .autograd.function import AccumulateGrad, ArrayFunction
 from .autograd.grad_mode import is_grad_enabled, no_grad
 
 
@@ -292,6 +292,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .utils.hooks import RemovableHandle
+
         node, _ = self._gradient_edge()
         handle = RemovableHandle(node._post_hooks)
         node._post_hooks[handle.id] = hook
@@ -727,6 +729,9 @@ class Tensor:
         return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
 
     def lerp(self, end, weight):
+        # torch 的公式：权重小于 0.5 时从 self 出发，否则从 end 倒推，于是两端都能精确取到。
+        if _is_scalar(weight) and abs(weight) >= 0.5:
+            return end - (end - self) * (1 - weight)
         return self + weight * (end - self)
 
     def addcmul(self, tensor1, tensor2, value=1):
@@ -1189,29 +1194,118 @@ class Tensor:
         self._adopt(method(self._snapshot(), *args, **kwargs))
         return self
 
+    def _fast_inplace_operands(self, *operands):
+        """就地运算能否直接用数组模块的 ufunc（``out=`` 写回自己）完成；能则返回各操作数的数组或数值。
+
+        条件：不记录梯度；自己是浮点张量；张量操作数与自己同设备、同 dtype，形状能广播到自己的形状；
+        数值操作数是 Python 的 int/float/bool。这时结果类型就是自己的 dtype，torch 的类型与形状检查
+        都已满足。不满足时返回 None，调用方走 ``_inplace`` 的通用路径，由它报出 torch 的错误。
+        """
+        if is_grad_enabled() and (self._requires_grad or any(
+                isinstance(o, Tensor) and o._requires_grad for o in operands)):
+            return None
+        array = self._array
+        if array.dtype.kind != "f":
+            return None
+        converted = []
+        for operand in operands:
+            if isinstance(operand, Tensor):
+                other = operand._array
+                if operand._device != self._device or other.dtype != array.dtype:
+                    return None
+                if other.shape != array.shape and _broadcast_shapes(other.shape, array.shape) != array.shape:
+                    return None
+                converted.append(other)
+            elif type(operand) in (float, int, bool):
+                converted.append(operand)
+            else:
+                return None  # numpy 标量、零维张量作系数等少见情形交给通用路径
+        return converted
+
+    def _finish_fast_inplace(self):
+        self._bump_version()
+        return self
+
     def add_(self, other, alpha=1):
-        return self._inplace(Tensor.add, other, alpha=alpha)
+        operands = self._fast_inplace_operands(other, alpha)
+        if operands is None:
+            return self._inplace(Tensor.add, other, alpha=alpha)
+        other_array, alpha = operands
+        xp = self._xp
+        if alpha != 1:
+            other_array = other_array * alpha if _is_scalar(other_array) else xp.multiply(other_array, alpha)
+        xp.add(self._array, other_array, out=self._array)
+        return self._finish_fast_inplace()
 
     def sub_(self, other, alpha=1):
-        return self._inplace(Tensor.sub, other, alpha=alpha)
+        operands = self._fast_inplace_operands(other, alpha)
+        if operands is None:
+            return self._inplace(Tensor.sub, other, alpha=alpha)
+        other_array, alpha = operands
+        xp = self._xp
+        if alpha != 1:
+            other_array = other_array * alpha if _is_scalar(other_array) else xp.multiply(other_array, alpha)
+        xp.subtract(self._array, other_array, out=self._array)
+        return self._finish_fast_inplace()
 
     def mul_(self, other):
-        return self._inplace(Tensor.mul, other)
+        operands = self._fast_inplace_operands(other)
+        if operands is None:
+            return self._inplace(Tensor.mul, other)
+        self._xp.multiply(self._array, operands[0], out=self._array)
+        return self._finish_fast_inplace()
 
     def div_(self, other):
-        return self._inplace(Tensor.div, other)
+        operands = self._fast_inplace_operands(other)
+        if operands is None:
+            return self._inplace(Tensor.div, other)
+        self._xp.true_divide(self._array, operands[0], out=self._array)
+        return self._finish_fast_inplace()
 
     def pow_(self, exponent):
         return self._inplace(Tensor.pow, exponent)
 
     def addcmul_(self, tensor1, tensor2, value=1):
-        return self._inplace(Tensor.addcmul, tensor1, tensor2, value=value)
+        operands = self._fast_inplace_operands(tensor1, tensor2, value)
+        if operands is None or _is_scalar(operands[0]) or _is_scalar(operands[1]):
+            return self._inplace(Tensor.addcmul, tensor1, tensor2, value=value)
+        array1, array2, value = operands
+        xp = self._xp
+        # torch 的 CPU 内核按 self + (value * t1) * t2 的顺序计算；同样的顺序给出同样的舍入。
+        product = xp.multiply(array1, value) if value != 1 else xp.multiply(array1, array2)
+        if value != 1:
+            xp.multiply(product, array2, out=product)
+        xp.add(self._array, product, out=self._array)
+        return self._finish_fast_inplace()
 
     def addcdiv_(self, tensor1, tensor2, value=1):
-        return self._inplace(Tensor.addcdiv, tensor1, tensor2, value=value)
+        operands = self._fast_inplace_operands(tensor1, tensor2, value)
+        if operands is None or _is_scalar(operands[0]) or _is_scalar(operands[1]):
+            return self._inplace(Tensor.addcdiv, tensor1, tensor2, value=value)
+        array1, array2, value = operands
+        xp = self._xp
+        # 顺序同 torch 的 CPU 内核：self + (value * t1) / t2。
+        quotient = xp.multiply(array1, value) if value != 1 else xp.true_divide(array1, array2)
+        if value != 1:
+            xp.true_divide(quotient, array2, out=quotient)
+        xp.add(self._array, quotient, out=self._array)
+        return self._finish_fast_inplace()
 
     def lerp_(self, end, weight):
-        return self._inplace(Tensor.lerp, end, weight)
+        operands = self._fast_inplace_operands(end, weight)
+        if operands is None or _is_scalar(operands[0]) or not _is_scalar(operands[1]):
+            return self._inplace(Tensor.lerp, end, weight)
+        end_array, weight = operands
+        xp = self._xp
+        difference = xp.subtract(end_array, self._array)
+        # 与 torch 相同：权重小于 0.5 时从 self 出发，否则从 end 倒推，两端都能精确取到。
+        if abs(weight) < 0.5:
+            xp.multiply(difference, weight, out=difference)
+            xp.add(self._array, difference, out=self._array)
+        else:
+            xp.multiply(difference, 1 - weight, out=difference)
+            xp.subtract(end_array, difference, out=self._array)
+        return self._finish_fast_inplace()
 
     def clamp_(self, min=None, max=None):
         return self._inplace(Tensor.clamp, min=min, max=max)
@@ -1225,7 +1319,10 @@ class Tensor:
         return self._inplace(Tensor.clamp, max=max)
 
     def sqrt_(self):
-        return self._inplace(Tensor.sqrt)
+        if self._fast_inplace_operands() is None:
+            return self._inplace(Tensor.sqrt)
+        self._xp.sqrt(self._array, out=self._array)
+        return self._finish_fast_inplace()
 
     def neg_(self):
         return self._inplace(Tensor.neg)
@@ -1243,7 +1340,11 @@ class Tensor:
         return self._inplace(Tensor.relu)
 
     def maximum_(self, other):
-        return self._inplace(Tensor.maximum, other)
+        operands = self._fast_inplace_operands(other)
+        if operands is None or _is_scalar(operands[0]):
+            return self._inplace(Tensor.maximum, other)
+        self._xp.maximum(self._array, operands[0], out=self._array)
+        return self._finish_fast_inplace()
 
     def masked_fill_(self, mask, value):
         return self._inplace(Tensor.masked_fill, mask, value)

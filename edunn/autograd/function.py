@@ -5,8 +5,6 @@
 节点本身也充当 ``ctx``，这与 torch 相同。
 """
 
-import weakref
-
 from .grad_mode import is_grad_enabled, no_grad
 
 _FREED_MESSAGE = (
@@ -15,28 +13,6 @@ _FREED_MESSAGE = (
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward."
 )
-
-
-class RemovableHandle:
-    """``remove()`` 之后钩子不再被调用；也可以用作上下文管理器。"""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict):
-        self._hooks_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        hooks = self._hooks_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.remove()
 
 
 class Node:
@@ -60,17 +36,24 @@ class Node:
 
     def register_hook(self, hook):
         """``hook(grad_inputs, grad_outputs)`` 在节点算完后调用，返回值可替换 grad_inputs。"""
+        # 在函数里导入：edunn.utils 包初始化时会导入 Tensor，而 Tensor 依赖本模块。
+        from ..utils.hooks import RemovableHandle
+
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
         return handle
 
     def register_prehook(self, hook):
         """``hook(grad_outputs)`` 在节点计算前调用，返回值可替换 grad_outputs。"""
+        from ..utils.hooks import RemovableHandle
+
         handle = RemovableHandle(self._pre_hooks)
         self._pre_hooks[handle.id] = hook
         return handle
 
     def _add_tensor_pre_hook(self, output_nr, hook):
+        from ..utils.hooks import RemovableHandle
+
         hooks = self._tensor_pre_hooks.setdefault(output_nr, {})
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook

@@ -1,0 +1,7 @@
+"""优化器：``Optimizer`` 基类与各个算法，名字、超参数、状态与 ``torch.optim`` 一一对应。"""
+
+from . import optimizer
+from .optimizer import Optimizer
+from .sgd import SGD
+
+__all__ = ["SGD", "Optimizer"]
