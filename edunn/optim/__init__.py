@@ -5,3 +5,5 @@ from .optimizer import Optimizer
 from .sgd import SGD
 
 __all__ = ["SGD", "Optimizer"]
+
+from . import lr_scheduler  # noqa: E402  与 torch.optim.lr_scheduler 对应
