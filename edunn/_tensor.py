@@ -13,6 +13,7 @@ import numpy as np
 from . import _backend
 from ._backend import can_cast, result_type
 from ._ops import linalg, pointwise, reduction, shape
+from ._ops import memory_format as layouts
 from ._tensor_str import tensor_repr
 from .autograd.function import AccumulateGrad, ArrayFunction
 from .autograd.grad_mode import is_grad_enabled, no_grad
@@ -155,7 +156,8 @@ class Tensor:
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._array.flags.c_contiguous)
+        """步长是否符合给定的内存格式（默认行主序）；``edunn.channels_last`` 只对 4 维张量可能为 True。"""
+        return layouts.is_contiguous_as(self._array, layouts.check_memory_format(memory_format))
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -366,7 +368,7 @@ class Tensor:
         dev = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        layout = layouts.check_memory_format(kwargs.pop("memory_format", None))
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
@@ -384,15 +386,23 @@ class Tensor:
         target_device = self._device if dev is None else _backend.as_device(dev)
         if target_device.type == "cuda":
             _backend.get_array_module(target_device)  # 没有 cupy 或 GPU 时在这里给出清楚的错误
-        if target_dtype is self.dtype and target_device == self._device and not copy:
+        if layout is layouts.preserve_format:
+            layout = None
+        if layout is not None:
+            layouts.check_rank(self._array, layout)
+        # 与 torch 相同：要求的格式与从步长推断出的格式一致时才不复制
+        relayout = layout is not None and layouts.suggest_memory_format(self._array) is not layout
+        if target_dtype is self.dtype and target_device == self._device and not copy and not relayout:
             return self
         out = self
         if target_device != self._device:
             out = _ToDevice.apply(out, target_device)
         if target_dtype is not out.dtype:
             out = pointwise.Cast.apply(out, target_dtype.numpy)
+        if relayout:
+            out = layouts.ToMemoryFormat.apply(out, layout)
         elif out is self and copy:
-            out = pointwise.Clone.apply(self)
+            out = layouts.CloneAs.apply(self, layouts.preserve_format)
         return out
 
     def cpu(self):
@@ -403,10 +413,17 @@ class Tensor:
                        if not isinstance(device, (str, _backend.device)) else device)
 
     def type(self, dtype=None):
+        """不带参数时返回类型名（``edunn.FloatTensor``）；带参数时转换成 dtype 或类型名所指的类型。"""
         if dtype is None:
             # torch 把 GPU 张量的类型名写成 torch.cuda.FloatTensor，错误信息里会用到
             prefix = "edunn.cuda." if self._device.type == "cuda" else "edunn."
             return _backend.torch_type_name(self.dtype).replace("torch.", prefix)
+        if isinstance(dtype, str):
+            names = {_backend.torch_type_name(d).replace("torch.", "edunn."): d for d in _backend.all_dtypes}
+            names.update({name.replace("edunn.", "torch."): d for name, d in names.items()})
+            if dtype not in names:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = names[dtype]
         return self.to(_backend.as_dtype(dtype))
 
     def float(self):
@@ -434,12 +451,28 @@ class Tensor:
         return self.to(other.dtype)
 
     def clone(self, memory_format=None):
-        return pointwise.Clone.apply(self)
+        """复制一份；默认 ``preserve_format``：稠密的输入保持原来的步长，否则得到行主序的结果。"""
+        layout = layouts.check_memory_format(memory_format) or layouts.preserve_format
+        layouts.check_rank(self._array, layout)
+        return layouts.CloneAs.apply(self, layout)
 
     def contiguous(self, memory_format=None):
-        if self.is_contiguous():
+        """符合给定内存格式（默认行主序）时返回自己，否则复制成该格式。"""
+        layout = layouts.check_memory_format(memory_format) or layouts.contiguous_format
+        if self.is_contiguous(layout):
             return self
-        return pointwise.Clone.apply(self)
+        if layout is layouts.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        layouts.check_rank(self._array, layout)
+        return layouts.CloneAs.apply(self, layout)
+
+    def share_memory_(self):
+        """返回自己。限制：numpy/cupy 数组不能放进进程间共享内存，edunn 的这个方法什么也不做。"""
+        return self
+
+    def is_shared(self):
+        """edunn 的张量从不在进程间共享内存（见 ``share_memory_``），总是返回 False。"""
+        return False
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from ._creation import tensor
