@@ -6,6 +6,7 @@
 - ``_version``：就地修改的次数。视图与原张量共享同一个计数器，反向时据此发现"保存的值被改过"。
 """
 
+import copy
 import numbers
 
 import numpy as np
@@ -1165,6 +1166,26 @@ class Tensor:
 
     def __repr__(self):
         return tensor_repr(self)
+
+    def __deepcopy__(self, memo):
+        """复制数值、``requires_grad``、``.grad`` 与实例属性（如缓冲区的 ``persistent``），与 torch 相同。
+
+        副本有自己的数组和版本计数器，不带计算图，也不再是谁的视图。
+        """
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment. Call detach() on the tensor before copying it.")
+        if id(self) in memo:
+            return memo[id(self)]
+        with no_grad():
+            new_tensor = self.clone()
+        if self.requires_grad:
+            new_tensor.requires_grad_()
+        if self._grad is not None:
+            new_tensor.grad = copy.deepcopy(self._grad, memo)
+        new_tensor.__dict__ = copy.deepcopy(self.__dict__, memo)
+        memo[id(self)] = new_tensor
+        return new_tensor
 
     # ------------------------------------------------------------------
     # 就地运算（in-place）
