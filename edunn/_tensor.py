@@ -521,11 +521,19 @@ class Tensor:
         return function.apply(_cast_operand(a, dtype, self._device), _cast_operand(b, dtype, self._device), **kwargs)
 
     def add(self, other, alpha=1):
+        self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Add, alpha=alpha)
 
     def sub(self, other, alpha=1):
         self._check_not_bool("Subtraction, the `-` operator,", other)
+        self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Sub, alpha=alpha)
+
+    def _check_alpha(self, other, alpha):
+        # torch 不让浮点 alpha 悄悄截断成整数
+        if isinstance(alpha, float) and (isinstance(other, Tensor) or _is_scalar(other)) \
+                and not result_type(self, other).is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
     def mul(self, other):
         return self._binary(other, pointwise.Mul)
@@ -772,6 +780,14 @@ class Tensor:
         return self + value * tensor1 * tensor2
 
     def addcdiv(self, tensor1, tensor2, value=1):
+        if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported, and in a future release addcdiv will "
+                "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented "
+                "as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
+                "latter implementation: (input + value * tensor1 / tensor2), for all dtypes."
+            )
         return self + value * tensor1 / tensor2
 
     # ------------------------------------------------------------------
