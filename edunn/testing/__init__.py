@@ -5,7 +5,8 @@
 - ``gradcheck``：用有限差分检查一个函数的解析梯度；
 - ``check_function``：同样的输入分别交给你的函数与 torch 的函数，比较输出与梯度；
 - ``copy_weights`` / ``check_module``：在 edunn 与 torch 模块之间复制权重，比较输出与所有梯度；
-- ``check_scheduler``：逐步逐组对照 torch 检查一个学习率调度器。
+- ``check_scheduler``：逐步逐组对照 torch 检查一个学习率调度器；
+- ``check_avg_fn`` / ``check_update_bn``：对照 torch 检查 SWA/EMA 的平均函数与 ``update_bn``。
 """
 
 from ._bridge import from_torch, to_torch
@@ -14,6 +15,7 @@ from ._functional import FunctionCheck, check_function
 from ._gradcheck import gradcheck
 from ._modules import check_module, copy_weights
 from ._schedulers import check_scheduler
+from ._swa import check_avg_fn, check_update_bn
 
-__all__ = ["FunctionCheck", "assert_close", "check_function", "check_module", "check_scheduler", "copy_weights",
-           "default_tolerances", "from_torch", "gradcheck", "to_torch"]
+__all__ = ["FunctionCheck", "assert_close", "check_avg_fn", "check_function", "check_module", "check_scheduler",
+           "check_update_bn", "copy_weights", "default_tolerances", "from_torch", "gradcheck", "to_torch"]
