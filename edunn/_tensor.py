@@ -49,6 +49,14 @@ def _broadcast_shapes(shape_a, shape_b):
     return tuple(reversed(out))
 
 
+_PLAIN_NUMBERS = (float, int, bool)
+
+
+def _is_plain_number(value):
+    """Python 内建的 float/int/bool（就地运算快速路径直接交给 ufunc 的数值）。"""
+    return type(value) in _PLAIN_NUMBERS
+
+
 def _is_scalar(value):
     return isinstance(value, numbers.Number) and not isinstance(value, np.ndarray)
 
@@ -420,11 +428,18 @@ class Tensor:
             prefix = "edunn.cuda." if self._device.type == "cuda" else "edunn."
             return _backend.torch_type_name(self.dtype).replace("torch.", prefix)
         if isinstance(dtype, str):
-            names = {_backend.torch_type_name(d).replace("torch.", "edunn."): d for d in _backend.all_dtypes}
-            names.update({name.replace("edunn.", "torch."): d for name, d in names.items()})
+            # 类型名决定 dtype；带 ".cuda." 的名字（edunn.cuda.FloatTensor）同时把张量搬到 GPU，与 torch 相同
+            names = {}
+            for d in _backend.all_dtypes:
+                short = _backend.torch_type_name(d).split(".")[-1]
+                for library in ("edunn", "torch"):
+                    names[f"{library}.{short}"] = (d, None)
+                    names[f"{library}.cuda.{short}"] = (d, "cuda")
             if dtype not in names:
                 raise ValueError(f"invalid type: '{dtype}'")
-            dtype = names[dtype]
+            dtype, device = names[dtype]
+            if device is not None:
+                return self.to(device, dtype)
         return self.to(_backend.as_dtype(dtype))
 
     def float(self):
@@ -1279,17 +1294,19 @@ class Tensor:
             return None
         converted = []
         for operand in operands:
-            if isinstance(operand, Tensor):
+            if type(operand) in _PLAIN_NUMBERS:
+                converted.append(operand)
+            elif isinstance(operand, Tensor):
                 other = operand._array
-                if operand._device != self._device or other.dtype != array.dtype:
+                if operand._device is not self._device and operand._device != self._device:
+                    return None
+                if other.dtype != array.dtype:
                     return None
                 if other.shape != array.shape and _broadcast_shapes(other.shape, array.shape) != array.shape:
                     return None
                 converted.append(other)
-            elif type(operand) in (float, int, bool):
-                converted.append(operand)
             else:
-                return None  # numpy 标量、零维张量作系数等少见情形交给通用路径
+                return None  # numpy 标量等少见情形交给通用路径
         return converted
 
     def _finish_fast_inplace(self):
@@ -1303,7 +1320,7 @@ class Tensor:
         other_array, alpha = operands
         xp = self._xp
         if alpha != 1:
-            other_array = other_array * alpha if _is_scalar(other_array) else xp.multiply(other_array, alpha)
+            other_array = other_array * alpha if _is_plain_number(other_array) else xp.multiply(other_array, alpha)
         xp.add(self._array, other_array, out=self._array)
         return self._finish_fast_inplace()
 
@@ -1314,7 +1331,7 @@ class Tensor:
         other_array, alpha = operands
         xp = self._xp
         if alpha != 1:
-            other_array = other_array * alpha if _is_scalar(other_array) else xp.multiply(other_array, alpha)
+            other_array = other_array * alpha if _is_plain_number(other_array) else xp.multiply(other_array, alpha)
         xp.subtract(self._array, other_array, out=self._array)
         return self._finish_fast_inplace()
 
@@ -1337,7 +1354,7 @@ class Tensor:
 
     def addcmul_(self, tensor1, tensor2, value=1):
         operands = self._fast_inplace_operands(tensor1, tensor2, value)
-        if operands is None or _is_scalar(operands[0]) or _is_scalar(operands[1]):
+        if operands is None or _is_plain_number(operands[0]) or _is_plain_number(operands[1]):
             return self._inplace(Tensor.addcmul, tensor1, tensor2, value=value)
         array1, array2, value = operands
         xp = self._xp
@@ -1350,7 +1367,7 @@ class Tensor:
 
     def addcdiv_(self, tensor1, tensor2, value=1):
         operands = self._fast_inplace_operands(tensor1, tensor2, value)
-        if operands is None or _is_scalar(operands[0]) or _is_scalar(operands[1]):
+        if operands is None or _is_plain_number(operands[0]) or _is_plain_number(operands[1]):
             return self._inplace(Tensor.addcdiv, tensor1, tensor2, value=value)
         array1, array2, value = operands
         xp = self._xp
@@ -1363,7 +1380,7 @@ class Tensor:
 
     def lerp_(self, end, weight):
         operands = self._fast_inplace_operands(end, weight)
-        if operands is None or _is_scalar(operands[0]) or not _is_scalar(operands[1]):
+        if operands is None or _is_plain_number(operands[0]) or not _is_plain_number(operands[1]):
             return self._inplace(Tensor.lerp, end, weight)
         end_array, weight = operands
         xp = self._xp
@@ -1411,7 +1428,7 @@ class Tensor:
 
     def maximum_(self, other):
         operands = self._fast_inplace_operands(other)
-        if operands is None or _is_scalar(operands[0]):
+        if operands is None or _is_plain_number(operands[0]):
             return self._inplace(Tensor.maximum, other)
         self._xp.maximum(self._array, operands[0], out=self._array)
         return self._finish_fast_inplace()

@@ -34,7 +34,8 @@ def plot_lr(
         make_edunn_scheduler: ``f(optimizer) -> scheduler``，收到一个两组的 edunn 优化器。
         make_torch_scheduler: 同上，收到 torch 优化器。
         steps: 步数。
-        ax: 画在哪个坐标轴上；默认新建一张图。
+        ax: 画在哪个坐标轴上；默认新建一张图。自己建图时先调用 ``use_book_style()``：
+            坐标轴的文字在建图时就选定了字体，之后才换成中文字体会缺字形。
         metrics: 传给 ``scheduler.step(metric)`` 的指标序列（ReduceLROnPlateau 用）。
         optimizer: ``"sgd"`` 或 ``"adam"``。
         momentum: 是否在右侧纵轴画动量；默认只在动量随步数变化时画。
@@ -78,5 +79,6 @@ def plot_lr(
         extra_handles, extra_labels = momentum_ax.get_legend_handles_labels()
         handles, labels = handles + extra_handles, labels + extra_labels
     if legend:
-        ax.legend(handles, labels, fontsize="small", ncol=2)
+        # 图例放在坐标轴下方：曲线常常铺满整个绘图区，放在里面会挡住它们。
+        ax.legend(handles, labels, fontsize="small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return ax

@@ -218,7 +218,10 @@ def test_cases_cover_every_scheduler():
     built = set()
     for case in CASES:
         optimizer = make_optimizer("edunn", case.optimizer)
-        scheduler = case.build(edunn_sched, optimizer)
+        with warnings.catch_warnings():
+            # Building SequentialLR steps its first scheduler before any optimizer step.
+            warnings.simplefilter("ignore")
+            scheduler = case.build(edunn_sched, optimizer)
         built.add(type(scheduler).__name__)
         for child in getattr(scheduler, "_schedulers", []):
             built.add(type(child).__name__)
@@ -811,11 +814,11 @@ def test_adam_beta2_untouched_by_momentum_cycling(name):
         for _ in range(7):
             optimizer.step()
             scheduler.step()
-        betas[library] = [tuple(float(b) for b in group["betas"]) for group in optimizer.param_groups]
+        assert all(isinstance(group["betas"], tuple) for group in optimizer.param_groups), library
+        betas[library] = [[float(b) for b in group["betas"]] for group in optimizer.param_groups]
 
-    assert betas["edunn"] == pytest.approx(betas["torch"], abs=ATOL)
+    assert first_difference(betas["edunn"], betas["torch"], ATOL) is None
     assert all(beta2 == 0.999 for _, beta2 in betas["edunn"])
-    assert all(isinstance(group_betas, tuple) for group_betas in betas["edunn"])
 
 
 TENSOR_LR_BUILDS = {

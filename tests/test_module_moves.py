@@ -376,3 +376,15 @@ def test_cuda_round_trip_moves_params_grads_and_buffers():
     module.cpu()
     for name, data in values_before.items():
         np.testing.assert_array_equal(numbers(module)[name], data, err_msg=name)
+
+
+def test_cast_overflow_and_nan_give_torch_values_without_warnings():
+    import warnings
+
+    source = np.array([1e-8, 1e5, -1e5, np.nan])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        half = edunn.tensor(source).half()
+        expected = torch.tensor(source).half()
+    assert half.tolist()[:3] == expected.tolist()[:3]
+    assert np.isnan(half.tolist()[3])

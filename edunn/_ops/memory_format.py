@@ -9,6 +9,8 @@
 """
 
 from .pointwise import xp_of
+import numpy as np
+
 from ..autograd.function import ArrayFunction
 
 
@@ -168,7 +170,9 @@ def copy_as(array, fmt, dtype=None):
     """复制一份 fmt 布局的数组（总是新内存），可同时换成 dtype；步长与 torch 的结果相同。"""
     xp = xp_of(array)
     out = empty_strided(xp, array.shape, target_strides(array, fmt), dtype or array.dtype)
-    out[...] = array
+    # 超出目标类型范围的值变成 inf、NaN 转成整数，torch 对此不发警告，numpy 会；这里与 torch 一致
+    with np.errstate(over="ignore", invalid="ignore"):
+        out[...] = array
     return out
 
 

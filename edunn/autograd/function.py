@@ -266,6 +266,19 @@ class Function(Node):
         return result
 
 
+class _ForwardOnlyContext:
+    """不记录梯度时交给 ``forward`` 的 ctx：只接收属性，保存与标记都不做任何事。"""
+
+    def save_for_backward(self, *values):
+        pass
+
+    def mark_non_differentiable(self, *outputs):
+        pass
+
+    def mark_dirty(self, *tensors):
+        pass
+
+
 class ArrayFunction(Function):
     """edunn 内部算子的基类：``forward``/``backward`` 直接处理数组（numpy 或 cupy）。
 
@@ -274,6 +287,30 @@ class ArrayFunction(Function):
     """
 
     _array_level = True
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+
+        # 不记录梯度时（例如优化器的 step）不建节点，省下建图的开销；设备检查照旧。
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if tensors and is_grad_enabled() and any(t._requires_grad for t in tensors):
+            return super().apply(*args, **kwargs)
+        if not tensors:
+            raise TypeError(f"{cls.__name__}.apply expected at least one Tensor argument")
+        device = tensors[0]._device
+        for t in tensors[1:]:
+            if t._device != device:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two devices, "
+                    f"{device} and {t._device}!"
+                )
+
+        inputs = [a._array if isinstance(a, Tensor) else a for a in args]
+        raw = cls.forward(_ForwardOnlyContext(), *inputs, **kwargs)
+        if isinstance(raw, tuple):
+            return tuple(None if value is None else Tensor._wrap(value) for value in raw)
+        return Tensor._wrap(raw)
 
 
 def _modified_message(tensor, expected_version):

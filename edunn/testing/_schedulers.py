@@ -80,6 +80,11 @@ def first_difference(actual, expected, atol=1e-12):
     return None
 
 
+def _report(line):
+    # 一次写出整行：Jupyter 内核会把分两次写出的文字和换行存成两段输出。
+    print(line + "\n", end="")
+
+
 def check_scheduler(edunn_factory, torch_factory, steps, metrics=None, optimizer="sgd", atol=1e-12):
     """对照 torch 检查一个调度器，打印结论并返回 True/False。
 
@@ -99,7 +104,7 @@ def check_scheduler(edunn_factory, torch_factory, steps, metrics=None, optimizer
     try:
         ours = record_schedule(edunn_factory(make_optimizer("edunn", optimizer)), steps, metrics)
     except NotImplementedError as error:
-        print(f"还没有实现：{error}" if str(error) else "还没有实现。")
+        _report(f"还没有实现：{error}" if str(error) else "还没有实现。")
         return False
     reference = record_schedule(torch_factory(make_optimizer("torch", optimizer)), steps, metrics)
 
@@ -107,7 +112,7 @@ def check_scheduler(edunn_factory, torch_factory, steps, metrics=None, optimizer
         difference = first_difference(ours[quantity], reference[quantity], atol)
         if difference is not None:
             step, group, value, expected = difference
-            print(f"不一致：第 {step} 步、第 {group} 组的{label}是 {value!r}，torch 是 {expected!r}")
+            _report(f"不一致：第 {step} 步、第 {group} 组的{label}是 {value!r}，torch 是 {expected!r}")
             return False
-    print(f"一致：{steps} 步 × {len(GROUP_LRS)} 组的学习率与动量都与 torch 相同（容差 {atol:g}）")
+    _report(f"一致：{steps} 步 × {len(GROUP_LRS)} 组的学习率与动量都与 torch 相同（容差 {atol:g}）")
     return True

@@ -20,15 +20,12 @@ import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from .. import parameter as _parameter
 from ... import _backend
 from ..._ops import memory_format as _layouts
 from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...utils.hooks import BackwardHook, RemovableHandle, _unwrap_grads, _wrap_grads
-
-Parameter = _parameter.Parameter
-Buffer = _parameter.Buffer
+from ..parameter import Buffer, Parameter
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
