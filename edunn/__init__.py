@@ -45,6 +45,8 @@ from ._creation import (
     zeros,
     zeros_like,
 )
+from ._layout import layout, sparse_coo, strided
+from ._sparse import SparseTensor, sparse_coo_tensor
 from ._functions import *  # noqa: F401,F403  add、exp、cat、stack、where 等函数形式
 from ._functions import cat, is_floating_point, is_tensor, max, maximum, min, minimum, norm, stack, where
 from ._generator import Generator

@@ -13,6 +13,8 @@ import numpy as np
 
 from . import _backend
 from ._backend import can_cast, result_type
+from ._coo import COOArray
+from ._layout import strided
 from ._ops import linalg, pointwise, reduction, shape
 from ._ops import memory_format as layouts
 from ._tensor_str import tensor_repr
@@ -92,7 +94,11 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, device=None):
-        """把一个数组包成张量（不复制）。"""
+        """把一个数组包成张量（不复制）；稀疏的 ``COOArray`` 包成 ``SparseTensor``。"""
+        if isinstance(array, COOArray):
+            from ._sparse import SparseTensor
+
+            return SparseTensor._from_coo(array, device)
         out = object.__new__(Tensor)
         if isinstance(array, np.generic) or not hasattr(array, "shape"):
             array = np.asarray(array)  # numpy 的全规约返回标量，统一成零维数组
@@ -111,6 +117,12 @@ class Tensor:
     # ------------------------------------------------------------------
     # 基本属性
     # ------------------------------------------------------------------
+
+    is_sparse = False  # 稀疏 COO 张量（``SparseTensor``）里为 True
+
+    @property
+    def layout(self):
+        return strided
 
     @property
     def shape(self):
@@ -417,6 +429,18 @@ class Tensor:
     def cpu(self):
         return self.to("cpu")
 
+    def to_sparse(self, sparse_dim=None):
+        """稀疏 COO 副本：前 ``sparse_dim`` 维（默认全部）上不全为零的位置成为坐标。"""
+        from ._sparse import to_sparse
+
+        return to_sparse(self, sparse_dim)
+
+    def sparse_mask(self, mask):
+        """取自己在稀疏张量 ``mask`` 的坐标上的值，组成与 mask 同坐标的稀疏张量。"""
+        from ._sparse import sparse_mask
+
+        return sparse_mask(self, mask)
+
     def cuda(self, device=None):
         return self.to(_backend.device("cuda", 0 if device is None else device)
                        if not isinstance(device, (str, _backend.device)) else device)
@@ -522,6 +546,11 @@ class Tensor:
         """两元运算的共同准备：类型提升、设备与形状检查，然后交给 function。"""
         if not isinstance(other, Tensor) and not _is_scalar(other):
             return NotImplemented
+        if isinstance(other, Tensor) and other.is_sparse:
+            raise NotImplementedError(
+                f"edunn supports only dense + sparse and dense - sparse between a dense and a sparse tensor, "
+                f"not {function.__name__}; call to_dense() on the sparse tensor first"
+            )
         dtype = result_type(self, other)
         if float_result and not dtype.is_floating_point:
             dtype = _backend.get_default_dtype()
@@ -536,10 +565,14 @@ class Tensor:
         return function.apply(_cast_operand(a, dtype, self._device), _cast_operand(b, dtype, self._device), **kwargs)
 
     def add(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._dense_plus(self, alpha)
         self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Add, alpha=alpha)
 
     def sub(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._dense_plus(self, -alpha)
         self._check_not_bool("Subtraction, the `-` operator,", other)
         self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Sub, alpha=alpha)
@@ -786,10 +819,15 @@ class Tensor:
         return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
 
     def lerp(self, end, weight):
-        # torch 的公式：权重小于 0.5 时从 self 出发，否则从 end 倒推，于是两端都能精确取到。
-        if _is_scalar(weight) and abs(weight) >= 0.5:
-            return end - (end - self) * (1 - weight)
-        return self + weight * (end - self)
+        # torch 按 |weight| < 0.5 选两种算法之一：从较近的端点出发，weight = 1 时精确得到 end。
+        difference = end - self
+        if isinstance(weight, Tensor):
+            from ._functions import where
+
+            return where(weight.abs() < 0.5, self + weight * difference, end - difference * (1 - weight))
+        if abs(weight) < 0.5:
+            return self + weight * difference
+        return end - difference * (1 - weight)
 
     def addcmul(self, tensor1, tensor2, value=1):
         return self + value * tensor1 * tensor2
@@ -1298,6 +1336,8 @@ class Tensor:
                 converted.append(operand)
             elif isinstance(operand, Tensor):
                 other = operand._array
+                if operand.is_sparse:
+                    return None
                 if operand._device is not self._device and operand._device != self._device:
                     return None
                 if other.dtype != array.dtype:
@@ -1314,6 +1354,8 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._add_into_dense(self, alpha)  # 只写被用到的行
         operands = self._fast_inplace_operands(other, alpha)
         if operands is None:
             return self._inplace(Tensor.add, other, alpha=alpha)
@@ -1325,6 +1367,8 @@ class Tensor:
         return self._finish_fast_inplace()
 
     def sub_(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._add_into_dense(self, -alpha)
         operands = self._fast_inplace_operands(other, alpha)
         if operands is None:
             return self._inplace(Tensor.sub, other, alpha=alpha)
