@@ -12,7 +12,10 @@ import numpy as np
 
 from . import _backend
 from ._backend import can_cast, result_type
+from ._coo import COOArray
+from ._layout import strided
 from ._ops import linalg, pointwise, reduction, shape
+from ._ops import memory_format as layouts
 from ._tensor_str import tensor_repr
 from .autograd.function import AccumulateGrad, ArrayFunction
 from .autograd.grad_mode import is_grad_enabled, no_grad
@@ -90,7 +93,11 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, device=None):
-        """把一个数组包成张量（不复制）。"""
+        """把一个数组包成张量（不复制）；稀疏的 ``COOArray`` 包成 ``SparseTensor``。"""
+        if isinstance(array, COOArray):
+            from ._sparse import SparseTensor
+
+            return SparseTensor._from_coo(array, device)
         out = object.__new__(Tensor)
         if isinstance(array, np.generic) or not hasattr(array, "shape"):
             array = np.asarray(array)  # numpy 的全规约返回标量，统一成零维数组
@@ -109,6 +116,12 @@ class Tensor:
     # ------------------------------------------------------------------
     # 基本属性
     # ------------------------------------------------------------------
+
+    is_sparse = False  # 稀疏 COO 张量（``SparseTensor``）里为 True
+
+    @property
+    def layout(self):
+        return strided
 
     @property
     def shape(self):
@@ -163,7 +176,8 @@ class Tensor:
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._array.flags.c_contiguous)
+        """步长是否符合给定的内存格式（默认行主序）；``edunn.channels_last`` 只对 4 维张量可能为 True。"""
+        return layouts.is_contiguous_as(self._array, layouts.check_memory_format(memory_format))
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -374,7 +388,7 @@ class Tensor:
         dev = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        layout = layouts.check_memory_format(kwargs.pop("memory_format", None))
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
@@ -392,29 +406,63 @@ class Tensor:
         target_device = self._device if dev is None else _backend.as_device(dev)
         if target_device.type == "cuda":
             _backend.get_array_module(target_device)  # 没有 cupy 或 GPU 时在这里给出清楚的错误
-        if target_dtype is self.dtype and target_device == self._device and not copy:
+        if layout is layouts.preserve_format:
+            layout = None
+        if layout is not None:
+            layouts.check_rank(self._array, layout)
+        # 与 torch 相同：要求的格式与从步长推断出的格式一致时才不复制
+        relayout = layout is not None and layouts.suggest_memory_format(self._array) is not layout
+        if target_dtype is self.dtype and target_device == self._device and not copy and not relayout:
             return self
         out = self
         if target_device != self._device:
             out = _ToDevice.apply(out, target_device)
         if target_dtype is not out.dtype:
             out = pointwise.Cast.apply(out, target_dtype.numpy)
+        if relayout:
+            out = layouts.ToMemoryFormat.apply(out, layout)
         elif out is self and copy:
-            out = pointwise.Clone.apply(self)
+            out = layouts.CloneAs.apply(self, layouts.preserve_format)
         return out
 
     def cpu(self):
         return self.to("cpu")
+
+    def to_sparse(self, sparse_dim=None):
+        """稀疏 COO 副本：前 ``sparse_dim`` 维（默认全部）上不全为零的位置成为坐标。"""
+        from ._sparse import to_sparse
+
+        return to_sparse(self, sparse_dim)
+
+    def sparse_mask(self, mask):
+        """取自己在稀疏张量 ``mask`` 的坐标上的值，组成与 mask 同坐标的稀疏张量。"""
+        from ._sparse import sparse_mask
+
+        return sparse_mask(self, mask)
 
     def cuda(self, device=None):
         return self.to(_backend.device("cuda", 0 if device is None else device)
                        if not isinstance(device, (str, _backend.device)) else device)
 
     def type(self, dtype=None):
+        """不带参数时返回类型名（``edunn.FloatTensor``）；带参数时转换成 dtype 或类型名所指的类型。"""
         if dtype is None:
             # torch 把 GPU 张量的类型名写成 torch.cuda.FloatTensor，错误信息里会用到
             prefix = "edunn.cuda." if self._device.type == "cuda" else "edunn."
             return _backend.torch_type_name(self.dtype).replace("torch.", prefix)
+        if isinstance(dtype, str):
+            # 类型名决定 dtype；带 ".cuda." 的名字（edunn.cuda.FloatTensor）同时把张量搬到 GPU，与 torch 相同
+            names = {}
+            for d in _backend.all_dtypes:
+                short = _backend.torch_type_name(d).split(".")[-1]
+                for library in ("edunn", "torch"):
+                    names[f"{library}.{short}"] = (d, None)
+                    names[f"{library}.cuda.{short}"] = (d, "cuda")
+            if dtype not in names:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype, device = names[dtype]
+            if device is not None:
+                return self.to(device, dtype)
         return self.to(_backend.as_dtype(dtype))
 
     def float(self):
@@ -442,12 +490,28 @@ class Tensor:
         return self.to(other.dtype)
 
     def clone(self, memory_format=None):
-        return pointwise.Clone.apply(self)
+        """复制一份；默认 ``preserve_format``：稠密的输入保持原来的步长，否则得到行主序的结果。"""
+        layout = layouts.check_memory_format(memory_format) or layouts.preserve_format
+        layouts.check_rank(self._array, layout)
+        return layouts.CloneAs.apply(self, layout)
 
     def contiguous(self, memory_format=None):
-        if self.is_contiguous():
+        """符合给定内存格式（默认行主序）时返回自己，否则复制成该格式。"""
+        layout = layouts.check_memory_format(memory_format) or layouts.contiguous_format
+        if self.is_contiguous(layout):
             return self
-        return pointwise.Clone.apply(self)
+        if layout is layouts.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        layouts.check_rank(self._array, layout)
+        return layouts.CloneAs.apply(self, layout)
+
+    def share_memory_(self):
+        """返回自己。限制：numpy/cupy 数组不能放进进程间共享内存，edunn 的这个方法什么也不做。"""
+        return self
+
+    def is_shared(self):
+        """edunn 的张量从不在进程间共享内存（见 ``share_memory_``），总是返回 False。"""
+        return False
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from ._creation import tensor
@@ -481,6 +545,11 @@ class Tensor:
         """两元运算的共同准备：类型提升、设备与形状检查，然后交给 function。"""
         if not isinstance(other, Tensor) and not _is_scalar(other):
             return NotImplemented
+        if isinstance(other, Tensor) and other.is_sparse:
+            raise NotImplementedError(
+                f"edunn supports only dense + sparse and dense - sparse between a dense and a sparse tensor, "
+                f"not {function.__name__}; call to_dense() on the sparse tensor first"
+            )
         dtype = result_type(self, other)
         if float_result and not dtype.is_floating_point:
             dtype = _backend.get_default_dtype()
@@ -495,9 +564,13 @@ class Tensor:
         return function.apply(_cast_operand(a, dtype, self._device), _cast_operand(b, dtype, self._device), **kwargs)
 
     def add(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._dense_plus(self, alpha)
         return self._binary(other, pointwise.Add, alpha=alpha)
 
     def sub(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._dense_plus(self, -alpha)
         self._check_not_bool("Subtraction, the `-` operator,", other)
         return self._binary(other, pointwise.Sub, alpha=alpha)
 
@@ -737,10 +810,15 @@ class Tensor:
         return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
 
     def lerp(self, end, weight):
-        # torch 的公式：权重小于 0.5 时从 self 出发，否则从 end 倒推，于是两端都能精确取到。
-        if _is_scalar(weight) and abs(weight) >= 0.5:
-            return end - (end - self) * (1 - weight)
-        return self + weight * (end - self)
+        # torch 按 |weight| < 0.5 选两种算法之一：从较近的端点出发，weight = 1 时精确得到 end。
+        difference = end - self
+        if isinstance(weight, Tensor):
+            from ._functions import where
+
+            return where(weight.abs() < 0.5, self + weight * difference, end - difference * (1 - weight))
+        if abs(weight) < 0.5:
+            return self + weight * difference
+        return end - difference * (1 - weight)
 
     def addcmul(self, tensor1, tensor2, value=1):
         return self + value * tensor1 * tensor2
@@ -1221,6 +1299,8 @@ class Tensor:
                 converted.append(operand)
             elif isinstance(operand, Tensor):
                 other = operand._array
+                if operand.is_sparse:
+                    return None
                 if operand._device is not self._device and operand._device != self._device:
                     return None
                 if other.dtype != array.dtype:
@@ -1237,6 +1317,8 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._add_into_dense(self, alpha)  # 只写被用到的行
         operands = self._fast_inplace_operands(other, alpha)
         if operands is None:
             return self._inplace(Tensor.add, other, alpha=alpha)
@@ -1248,6 +1330,8 @@ class Tensor:
         return self._finish_fast_inplace()
 
     def sub_(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._add_into_dense(self, -alpha)
         operands = self._fast_inplace_operands(other, alpha)
         if operands is None:
             return self._inplace(Tensor.sub, other, alpha=alpha)

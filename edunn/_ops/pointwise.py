@@ -409,8 +409,10 @@ class Cast(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dtype):
+        from .memory_format import copy_as, preserve_format  # memory_format 导入了本模块
+
         ctx.input_dtype = a.dtype
-        return a.astype(dtype, copy=True)
+        return copy_as(a, preserve_format, dtype)  # 与 torch 一样保持输入的步长布局
 
     @staticmethod
     def backward(ctx, grad):

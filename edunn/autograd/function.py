@@ -5,6 +5,7 @@
 节点本身也充当 ``ctx``，这与 torch 相同。
 """
 
+from .._coo import COOArray
 from .grad_mode import is_grad_enabled, no_grad
 
 _FREED_MESSAGE = (
@@ -72,18 +73,29 @@ class AccumulateGrad(Node):
         self._post_hooks = {}
 
     def apply(self, grad_outputs):
+        from .._coo import COOArray
         from .._tensor import Tensor
 
         (grad,) = grad_outputs
         leaf = self.variable
         if grad is None:
             return ()
-        if leaf.grad is None:
+        old = leaf.grad
+        if old is None:
             # 复制一份：同一个梯度数组可能同时流向多个叶子（例如 a + b 的反向）。
             leaf.grad = Tensor._wrap(grad.astype(leaf.dtype.numpy, copy=True), leaf.device)
+        elif old.is_sparse and isinstance(grad, COOArray):
+            # 稀疏 + 稀疏：torch 做 ``grad += new``，.grad 还是同一个稀疏张量。
+            old.add_(Tensor._wrap(grad, leaf.device))
+        elif old.is_sparse:
+            # 稀疏 + 稠密：torch 换成一个新的稠密张量。
+            leaf.grad = Tensor._wrap(old._array.astype(grad.dtype, copy=False) + grad, leaf.device)
+        elif isinstance(grad, COOArray):
+            grad.add_into(old._array)
+            old._bump_version()
         else:
-            leaf.grad._array += grad.astype(leaf.grad._array.dtype, copy=False)
-            leaf.grad._bump_version()
+            old._array += grad.astype(old._array.dtype, copy=False)
+            old._bump_version()
         for hook in list(self._post_hooks.values()):
             hook(leaf)
         return ()
@@ -245,6 +257,9 @@ class Function(Node):
 
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
+        # NOTE: 稀疏梯度（例如 Embedding(sparse=True) 的权重不是叶子时）在这里变成稠密数组再往回传；
+        # 数值相同，但叶子最后拿到的是稠密梯度，而 torch 的部分反向公式能保持稀疏。
+        grad_outputs = [g.to_dense() if isinstance(g, COOArray) else g for g in grad_outputs]
         if self._array_level:
             grads = type(self).backward(self, *grad_outputs)
         else:

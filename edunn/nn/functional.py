@@ -759,6 +759,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     - ``padding_idx``：这一行不接收梯度（常用作填充符的向量）；负数从末尾数。
     - ``max_norm``：查表前，把 input 里出现的、范数超过 max_norm 的行就地缩放到 max_norm（会修改 weight）。
     - ``scale_grad_by_freq``：梯度按该下标在本批中出现的次数缩小。
+    - ``sparse``：weight 的梯度是稀疏 COO 张量（只含用到的行），给 ``optim.SparseAdam`` 等使用。
     """
     _check_tensor("embedding", "input", 1, input)
     _check_tensor("embedding", "weight", 2, weight)
@@ -779,12 +780,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     indices = input._array
     if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= weight.shape[0]):
         raise IndexError("index out of range in self")
-    if sparse:
-        # 限制：稀疏梯度（sparse=True）尚未实现，weight.grad 只能是稠密张量。
-        raise NotImplementedError("edunn's embedding does not support sparse=True yet; use sparse=False")
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
-    return _embedding.Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+    return _embedding.Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, bool(sparse))
 
 
 def _embedding_renorm_(weight, input, max_norm, norm_type):

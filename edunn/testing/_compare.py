@@ -53,6 +53,10 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
         for a, e in zip(actual, expected):
             assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype, msg=msg)
         return
+    if _is_sparse(actual) or _is_sparse(expected):
+        _assert_sparse_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype,
+                             msg=msg)
+        return
     if isinstance(actual, (int, float)) and isinstance(expected, (int, float)):
         actual, expected = np.float64(actual), np.float64(expected)
         check_dtype = False
@@ -84,3 +88,22 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
             f"(up to {atol} allowed)\n"
             f"Greatest relative difference: {np.nanmax(relative)} (up to {rtol} allowed)"
         )
+
+
+def _is_sparse(value):
+    return getattr(value, "is_sparse", False) is True
+
+
+def _assert_sparse_close(actual, expected, **options):
+    """两个稀疏张量：先各自合并重复坐标，再要求坐标完全相同、值在容差内（torch.testing 也这样比）。"""
+    prefix = f"{options['msg']}: " if options.get("msg") else ""
+    if not (_is_sparse(actual) and _is_sparse(expected)):
+        raise AssertionError(f"{prefix}The values for attribute 'layout' do not match: one tensor is sparse and "
+                             "the other is dense.")
+    if tuple(actual.shape) != tuple(expected.shape):
+        raise AssertionError(f"{prefix}The values for attribute 'shape' do not match: {tuple(actual.shape)} != "
+                             f"{tuple(expected.shape)}.")
+    actual, expected = actual.coalesce(), expected.coalesce()
+    assert_close(actual._indices(), expected._indices(), rtol=0, atol=0, check_dtype=False,
+                 msg=f"{prefix}sparse indices")
+    assert_close(actual._values(), expected._values(), **options)

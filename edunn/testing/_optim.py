@@ -275,15 +275,33 @@ def _compare_state(edunn_optimizer, torch_optimizer, edunn_params, torch_params,
             detail = f"state keys {sorted(edunn_state)} in edunn, {sorted(torch_state)} in torch"
             return Divergence(step, name, "state", detail)
         for key, expected in torch_state.items():
-            actual = edunn_state[key]
-            if not hasattr(expected, "detach"):
-                if actual != expected:
-                    return Divergence(step, name, "state", f"state[{key!r}] is {actual!r} in edunn, {expected!r} in torch")
-                continue
-            if not isinstance(actual, Tensor):
-                detail = f"state[{key!r}] is {type(actual).__name__} in edunn, a tensor in torch"
-                return Divergence(step, name, "state", detail)
-            ok, diff, detail = _compare(_host(actual), _host(expected), rtol, atol)
-            if not ok:
-                return Divergence(step, name, "state", f"state[{key!r}]: {detail}", diff)
+            divergence = _compare_state_value(edunn_state[key], expected, f"state[{key!r}]", name, step, rtol, atol)
+            if divergence is not None:
+                return divergence
+    return None
+
+
+def _compare_state_value(actual, expected, label, name, step, rtol, atol):
+    """比较一个状态值；L-BFGS 的状态里有张量列表（``old_dirs``、``al`` 等），逐项比较。"""
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
+            return Divergence(step, name, "state", f"{label} is {actual!r} in edunn, a {len(expected)}-item "
+                                                   f"{type(expected).__name__} in torch")
+        for index, (mine, theirs) in enumerate(zip(actual, expected)):
+            divergence = _compare_state_value(mine, theirs, f"{label}[{index}]", name, step, rtol, atol)
+            if divergence is not None:
+                return divergence
+        return None
+    if not hasattr(expected, "detach"):
+        if isinstance(expected, float) and isinstance(actual, float):
+            ok, diff, detail = _compare(actual, expected, rtol, atol)
+            return None if ok else Divergence(step, name, "state", f"{label}: {detail}", diff)
+        if actual != expected:
+            return Divergence(step, name, "state", f"{label} is {actual!r} in edunn, {expected!r} in torch")
+        return None
+    if not isinstance(actual, Tensor):
+        return Divergence(step, name, "state", f"{label} is {type(actual).__name__} in edunn, a tensor in torch")
+    ok, diff, detail = _compare(_host(actual), _host(expected), rtol, atol)
+    if not ok:
+        return Divergence(step, name, "state", f"{label}: {detail}", diff)
     return None

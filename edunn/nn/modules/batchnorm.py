@@ -18,6 +18,9 @@ from .module import Module
 class _NormBase(Module):
     """参数（``weight``/``bias``）与缓冲区（``running_mean``/``running_var``/``num_batches_tracked``）的创建与重置。"""
 
+    # 版本 2 起 state_dict 里有 num_batches_tracked；更早的 state_dict 载入时用模块自己的计数器补上
+    _version = 2
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
         super().__init__()
@@ -63,6 +66,17 @@ class _NormBase(Module):
 
     def _check_input_dim(self, input):
         raise NotImplementedError
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # 没有版本信息（普通 dict）或版本低于 2 时，缺少的 num_batches_tracked 不算缺失，与 torch 相同
+        version = local_metadata.get("version", None)
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None \
+                else _creation.tensor(0, dtype=_backend.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
