@@ -865,9 +865,10 @@ class Tensor:
         if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported, and in a future release addcdiv will "
-<<<<<<< HEAD
-                "perform a true division of tensor1 and tensor2. Use addcmul(tensor1, tensor2 / value) or "
-                "convert the tensors to a floating point dtype."
+                "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented "
+                "as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
+                "latter implementation: (input + value * tensor1 / tensor2), for all dtypes."
             )
         return self._pointwise3(pointwise.Addcdiv, tensor1, tensor2, value)
 
@@ -881,14 +882,6 @@ class Tensor:
         _broadcast_shapes(_broadcast_shapes(self.shape, tensor1.shape), tensor2.shape)
         operands = [t if t.dtype is dtype else t.to(dtype) for t in (self, tensor1, tensor2)]
         return function.apply(*operands, value=value)
-=======
-                "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented "
-                "as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
-                "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
-                "latter implementation: (input + value * tensor1 / tensor2), for all dtypes."
-            )
-        return self + value * tensor1 / tensor2
->>>>>>> swa
 
     # ------------------------------------------------------------------
     # 矩阵乘法

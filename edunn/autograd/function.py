@@ -289,11 +289,7 @@ class _ForwardOnlyContext:
     """不记录梯度时交给 ``forward`` 的 ctx：只接收属性，保存与标记都不做任何事。"""
 
     def __init__(self, input_count):
-<<<<<<< HEAD
         # forward 可以据此跳过只有反向才用得到的工作（例如卷积保留展开后的列）
-=======
-        # forward 里也可能读它（例如卷积决定要不要留下展开的输入）；不求导时哪个输入都不需要梯度
->>>>>>> swa
         self.needs_input_grad = (False,) * input_count
 
     def save_for_backward(self, *values):
@@ -334,11 +330,7 @@ class ArrayFunction(Function):
                 )
 
         inputs = [a._array if isinstance(a, Tensor) else a for a in args]
-<<<<<<< HEAD
         raw = cls.forward(_ForwardOnlyContext(len(args)), *inputs, **kwargs)
-=======
-        raw = cls.forward(_ForwardOnlyContext(len(inputs)), *inputs, **kwargs)
->>>>>>> swa
         if isinstance(raw, tuple):
             return tuple(None if value is None else Tensor._wrap(value) for value in raw)
         return Tensor._wrap(raw)
