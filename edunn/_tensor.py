@@ -6,6 +6,7 @@
 - ``_version``：就地修改的次数。视图与原张量共享同一个计数器，反向时据此发现"保存的值被改过"。
 """
 
+import copy
 import numbers
 import warnings
 
@@ -67,6 +68,9 @@ class Tensor:
     __slots__ = ("_array", "_device", "_requires_grad", "grad_fn", "_output_nr", "_grad",
                  "_base", "_version_counter", "_accumulate_node", "_retains_grad", "__weakref__",
                  "__dict__")
+
+    # numpy 标量或数组在左边时（np.float64(2) * t），让 numpy 把运算交回 Tensor 的反向运算方法
+    __array_ufunc__ = None
 
     # ------------------------------------------------------------------
     # 构造
@@ -584,13 +588,21 @@ class Tensor:
     def add(self, other, alpha=1):
         if isinstance(other, Tensor) and other.is_sparse:
             return other._dense_plus(self, alpha)
+        self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Add, alpha=alpha)
 
     def sub(self, other, alpha=1):
         if isinstance(other, Tensor) and other.is_sparse:
             return other._dense_plus(self, -alpha)
         self._check_not_bool("Subtraction, the `-` operator,", other)
+        self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Sub, alpha=alpha)
+
+    def _check_alpha(self, other, alpha):
+        # torch 不让浮点 alpha 悄悄截断成整数
+        if isinstance(alpha, float) and (isinstance(other, Tensor) or _is_scalar(other)) \
+                and not result_type(self, other).is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
     def mul(self, other):
         return self._binary(other, pointwise.Mul)
@@ -857,8 +869,10 @@ class Tensor:
         if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported, and in a future release addcdiv will "
-                "perform a true division of tensor1 and tensor2. Use addcmul(tensor1, tensor2 / value) or "
-                "convert the tensors to a floating point dtype."
+                "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented "
+                "as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
+                "latter implementation: (input + value * tensor1 / tensor2), for all dtypes."
             )
         return self._pointwise3(pointwise.Addcdiv, tensor1, tensor2, value)
 
@@ -1017,6 +1031,9 @@ class Tensor:
         return self._var_or_std(reduction.Std, dim, unbiased, keepdim, correction)
 
     def norm(self, p="fro", dim=None, keepdim=False):
+        if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+            # torch 把三个及以上的维交给 matrix_norm，而矩阵范数只接受两个维
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
         if p == "fro" or p is None:
             p = 2
         if isinstance(p, str):
@@ -1289,6 +1306,26 @@ class Tensor:
 
     def __repr__(self):
         return tensor_repr(self)
+
+    def __deepcopy__(self, memo):
+        """复制数值、``requires_grad``、``.grad`` 与实例属性（如缓冲区的 ``persistent``），与 torch 相同。
+
+        副本有自己的数组和版本计数器，不带计算图，也不再是谁的视图。
+        """
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment. Call detach() on the tensor before copying it.")
+        if id(self) in memo:
+            return memo[id(self)]
+        with no_grad():
+            new_tensor = self.clone()
+        if self.requires_grad:
+            new_tensor.requires_grad_()
+        if self._grad is not None:
+            new_tensor.grad = copy.deepcopy(self._grad, memo)
+        new_tensor.__dict__ = copy.deepcopy(self.__dict__, memo)
+        memo[id(self)] = new_tensor
+        return new_tensor
 
     # ------------------------------------------------------------------
     # 就地运算（in-place）

@@ -305,6 +305,8 @@ def test_norm_orders_and_dims(data, shape, seed, keepdim, p, zeros, device):
         values = with_ties(seed, shape)  # 含 0 与并列的最大绝对值
     if p == "fro" and isinstance(dim, int):
         dim = (dim,)
+    # fro 范数的 dim 超过两个维时 torch 报错，test_errors 里单独检查
+    assume(not (p == "fro" and isinstance(dim, tuple) and len(dim) > 2))
     check_op(lambda L, a: a.norm(p, dim, keepdim), values, device=device)
 
 

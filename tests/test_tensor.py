@@ -238,7 +238,8 @@ def test_manual_seed_makes_random_streams_reproducible():
 def test_random_values_lie_in_their_ranges():
     edunn.manual_seed(0)
     uniform = edunn.rand(1000)
-    assert 0.0 <= uniform.min().item() and uniform.max().item() < 1.0
+    assert uniform.min().item() >= 0.0
+    assert uniform.max().item() < 1.0
     ints = edunn.randint(-3, 3, (1000,))
     assert set(ints.tolist()) == {-3, -2, -1, 0, 1, 2}
     assert sorted(edunn.randperm(6).tolist()) == list(range(6))
@@ -401,12 +402,14 @@ def test_zero_and_fill_on_non_leaf_stop_gradient(method):
     assert y_ours.grad_fn.name() == y_theirs.grad_fn.name()
 
 
-def test_inplace_under_no_grad_on_leaf_keeps_it_a_leaf():
+def test_no_grad_inplace_keeps_leaf():
     w = edunn.ones(3, requires_grad=True)
     with edunn.no_grad():
         w.sub_(0.5 * edunn.ones(3))
         w.mul_(2)
-    assert w.is_leaf and w.requires_grad and w.grad_fn is None
+    assert w.is_leaf
+    assert w.requires_grad
+    assert w.grad_fn is None
     assert w.tolist() == [1.0, 1.0, 1.0]
     assert w._version == 2
 
@@ -458,7 +461,8 @@ def test_backward_inputs_limits_accumulation():
 
     (a_ours, b_ours), (a_theirs, b_theirs) = run(edunn), run(torch)
     assert_close(a_ours, a_theirs)
-    assert b_ours is None and b_theirs is None
+    assert b_ours is None
+    assert b_theirs is None
 
 
 def test_grad_dtype_follows_leaf_through_casts():
@@ -480,9 +484,14 @@ def test_is_leaf_and_requires_grad_propagation():
     c = edunn.ones(2)
     y = x * c
     z = c * 2
-    assert x.is_leaf and c.is_leaf and not y.is_leaf and z.is_leaf
-    assert y.requires_grad and not z.requires_grad
-    assert c.requires_grad_() is c and c.requires_grad
+    assert x.is_leaf
+    assert c.is_leaf
+    assert not y.is_leaf
+    assert z.is_leaf
+    assert y.requires_grad
+    assert not z.requires_grad
+    assert c.requires_grad_() is c
+    assert c.requires_grad
 
 
 def test_shared_subexpression_gradient_adds_paths():
@@ -536,7 +545,8 @@ def test_non_leaf_hook_changes_upstream_gradient():
     seen_theirs, x_theirs, y_theirs = run(torch)
     assert_close(seen_ours, seen_theirs)
     assert_close(x_ours, x_theirs)
-    assert y_ours is None and y_theirs is None
+    assert y_ours is None
+    assert y_theirs is None
 
 
 def test_retain_grad_keeps_non_leaf_grad():
@@ -567,7 +577,7 @@ def test_retain_grad_sees_grad_after_hooks_registered_before():
     assert_close(x_ours, x_theirs)
 
 
-def test_post_accumulate_grad_hook_runs_after_grad_is_stored():
+def test_post_accumulate_hook_sees_stored_grad():
     def run(L):
         calls = []
         w = L.tensor([1.0, -1.0], requires_grad=True)
@@ -589,7 +599,9 @@ def test_post_accumulate_grad_hook_runs_after_grad_is_stored():
 def test_detach_shares_storage_and_version():
     x = edunn.tensor([1.0, 2.0], requires_grad=True)
     d = x.detach()
-    assert not d.requires_grad and d.is_leaf and d.grad_fn is None
+    assert not d.requires_grad
+    assert d.is_leaf
+    assert d.grad_fn is None
     d.add_(1)
     assert x.tolist() == [2.0, 3.0]
     assert x._version == d._version == 1
@@ -617,8 +629,10 @@ def test_grad_mode_context_managers_stop_recording(form):
             z = x * 2
             assert edunn.is_grad_enabled()
     assert edunn.is_grad_enabled()
-    assert not y.requires_grad and y.grad_fn is None
-    assert z.requires_grad and z.grad_fn is not None
+    assert not y.requires_grad
+    assert y.grad_fn is None
+    assert z.requires_grad
+    assert z.grad_fn is not None
 
 
 def test_grad_mode_decorators():
@@ -667,7 +681,8 @@ def test_autograd_grad_returns_gradients_without_touching_grad():
         return grads, a.grad, b.grad
 
     (g_ours, a_ours, b_ours), (g_theirs, _, _) = run(edunn), run(torch)
-    assert a_ours is None and b_ours is None
+    assert a_ours is None
+    assert b_ours is None
     assert_close(list(g_ours), list(g_theirs), rtol=1e-15, atol=0)
 
 
@@ -718,7 +733,8 @@ def test_custom_function_matches_torch():
     assert_close(y_ours, y_theirs, rtol=1e-15, atol=0)
     assert_close(g_ours, g_theirs, rtol=1e-15, atol=0)
     assert y_ours.grad_fn.name() == y_theirs.grad_fn.name() == "ScaledExpBackward"
-    assert y_ours.requires_grad and not y_ours.is_leaf
+    assert y_ours.requires_grad
+    assert not y_ours.is_leaf
 
 
 def test_custom_function_forward_runs_without_recording():
@@ -779,8 +795,11 @@ def test_to_dtype_device_and_copy():
     copied.add_(1)
     assert t.tolist() == [1.5, 2.5]
     assert t.to(dtype=edunn.float64, device="cpu").dtype is edunn.float64
-    assert t.double().dtype is edunn.float64 and t.half().dtype is edunn.float16
-    assert t.long().dtype is edunn.int64 and t.int().dtype is edunn.int32 and t.bool().dtype is edunn.bool
+    assert t.double().dtype is edunn.float64
+    assert t.half().dtype is edunn.float16
+    assert t.long().dtype is edunn.int64
+    assert t.int().dtype is edunn.int32
+    assert t.bool().dtype is edunn.bool
 
 
 def test_type_string_names_legacy_type():

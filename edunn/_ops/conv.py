@@ -100,7 +100,7 @@ class Convolution(ArrayFunction):
 
         cols = im2col(xp, x_padded, kernel, stride, dilation, out_size).reshape(groups, -1, n * math.prod(out_size))
         w = weight.reshape(groups, c_out // groups, -1)  # (G, C_out/G, K)
-        out = xp.matmul(w, cols)  # (G, C_out/G, K) @ (G, K, N*L) -> (G, C_out/G, N*L)
+        out = xp.matmul(w, cols).astype(x.dtype, copy=False)  # (G, C_out/G, K) @ (G, K, N*L) -> (G, C_out/G, N*L)
         out = xp.ascontiguousarray(out.reshape((c_out, n) + out_size).swapaxes(0, 1))  # (N, C_out, *out)
         if bias is not None:
             out += bias.reshape((c_out,) + (1,) * len(kernel))

@@ -55,7 +55,9 @@ class Matmul(ArrayFunction):
     def forward(ctx, a, b):
         ctx.node_name = _matmul_node_name(a.shape, b.shape)
         ctx.save_for_backward(a, b)
-        return a @ b
+        out = a @ b
+        # numpy 对 bfloat16（ml_dtypes）做矩阵乘法时返回 float32；torch 的结果保持输入的 dtype
+        return out if out.dtype == a.dtype else out.astype(a.dtype)
 
     @staticmethod
     def backward(ctx, grad):

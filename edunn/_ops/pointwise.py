@@ -26,11 +26,13 @@ def sum_to(grad, shape):
     if grad.shape == tuple(shape):
         return grad
     extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+    # inf 与 -inf 相加得到 nan，torch 不发警告，这里也不发
+    with np.errstate(invalid="ignore", over="ignore"):
+        if extra > 0:
+            grad = grad.sum(axis=tuple(range(extra)))
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if axes:
+            grad = grad.sum(axis=axes, keepdims=True)
     return grad
 
 

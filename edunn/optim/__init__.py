@@ -22,3 +22,4 @@ __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax"
            "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam"]
 
 from . import lr_scheduler  # noqa: E402  与 torch.optim.lr_scheduler 对应
+from . import swa_utils  # noqa: E402  与 torch.optim.swa_utils 对应

@@ -84,7 +84,7 @@ def _typename(obj):
 # torch 为速度或为 CUDA 图 / 对 step 求导准备的执行路径。edunn 只有一条逐张量的实现，
 # 下面这些取值会改变结果或需要 edunn 没有的能力，所以直接拒绝（foreach 不改变结果，任意取值都接受）。
 _UNSUPPORTED_PATHS = {
-    "fused": "edunn has no fused kernels; its single-tensor step computes the same update. "
+    "fused": "edunn has no fused kernels; its step follows torch's default for-loop implementation. "
              "Use fused=None (the default) or fused=False",
     "capturable": "it prepares step() for CUDA graph capture, which edunn does not do. "
                   "Use capturable=False",
