@@ -445,6 +445,25 @@ def test_optimizer_steps_match_torch_cuda(name, kwargs):
                 assert mine_value == theirs_value, key
 
 
+def test_sparse_embedding_with_sparse_adam_matches_torch_cuda():
+    nn = _nn()
+    mine_class, theirs_class = _optimizer_class("SparseAdam")
+    mine_embedding = nn.Embedding(10, 3, sparse=True).double().cuda()
+    theirs_embedding = torch.nn.Embedding(10, 3, sparse=True).double().to(TORCH_DEVICE)
+    edunn.testing.copy_weights(theirs_embedding, mine_embedding)
+    mine_optimizer = mine_class(list(mine_embedding.parameters()), lr=0.1)
+    theirs_optimizer = theirs_class(list(theirs_embedding.parameters()), lr=0.1)
+    for indices in ([1, 2, 2, 7], [0, 9, 9, 9], [3, 3, 4, 5]):  # 重复的下标：稀疏梯度要合并
+        for L, embedding, optimizer, device in ((edunn, mine_embedding, mine_optimizer, DEVICE),
+                                                (torch, theirs_embedding, theirs_optimizer, TORCH_DEVICE)):
+            optimizer.zero_grad()
+            (embedding(L.tensor(indices, device=device)) ** 2).sum().backward()
+            optimizer.step()
+        assert mine_embedding.weight.grad.is_sparse
+        _assert_same_place(mine_embedding.weight, theirs_embedding.weight, "weight")
+        assert_close(mine_embedding.weight, theirs_embedding.weight, rtol=STEP_RTOL, atol=STEP_ATOL)
+
+
 @pytest.mark.parametrize("name, kwargs", [
     ("StepLR", {"step_size": 2, "gamma": 0.5}),
     ("OneCycleLR", {"max_lr": 0.2, "total_steps": 8}),
