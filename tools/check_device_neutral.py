@@ -9,9 +9,10 @@ errors (exit status 1)
   - an output names a device (``cuda``, ``cpu``, ``device(type=...)``, ``device='...'``): it reads
     differently on the other device;
   - an output holds a tensor repr (``tensor(...)``, ``Parameter containing``) in a cell that uses
-    DEVICE: on cuda the repr gains ``device='cuda:0'``.
+    DEVICE and copies nothing to the host: on cuda the repr gains ``device='cuda:0'``.
 warnings (exit status 1 only with --strict)
-  - a tensor repr in a cell that does not mention DEVICE (its tensor may still come from one that does);
+  - a tensor repr in a cell that does not mention DEVICE (its tensor may still come from one that does),
+    or in one that also calls ``.cpu()``, ``.tolist()`` or ``.numpy()`` (the printed tensor may be a host copy);
   - a float printed with 9 or more decimals: GPU arithmetic may change the last digits;
   - code that prints ``.device`` or asks ``edunn.cuda`` for device facts;
   - a device written into the code (``device="cpu"``) instead of DEVICE;
@@ -74,13 +75,14 @@ def check_notebook(path):
         if source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT") or "getsource" in source or "# device-neutral:" in source:
             continue
         uses_device = "DEVICE" in source
+        copies_to_host = any(call in source for call in (".cpu()", ".tolist()", ".numpy("))
         for text in output_texts(cell):
             match = DEVICE_NAME.search(text)
             if match:
                 findings.append((number, "error", f"output names a device: ...{_excerpt(text, match)}..."))
             match = TENSOR_REPR.search(text)
             if match:
-                level = "error" if uses_device else "warning"
+                level = "error" if uses_device and not copies_to_host else "warning"
                 findings.append((number, level, "output holds a tensor repr, which gains device='cuda:0' on "
                                                 f"cuda; print a verdict, .tolist() or .cpu(): ...{_excerpt(text, match)}..."))
             match = LONG_FLOAT.search(text)
