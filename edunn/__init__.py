@@ -52,8 +52,8 @@ from ._ops.memory_format import channels_last, channels_last_3d, contiguous_form
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import cuda, nn, utils
-from .serialization import load, save
 from . import optim
+from .serialization import load, save
 
 half, float, double = float16, float32, float64  # noqa: A001
 long, int = int64, int32  # noqa: A001

@@ -6,6 +6,7 @@
 - ``_version``：就地修改的次数。视图与原张量共享同一个计数器，反向时据此发现"保存的值被改过"。
 """
 
+import copy
 import numbers
 
 import numpy as np
@@ -535,11 +536,19 @@ class Tensor:
         return function.apply(_cast_operand(a, dtype, self._device), _cast_operand(b, dtype, self._device), **kwargs)
 
     def add(self, other, alpha=1):
+        self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Add, alpha=alpha)
 
     def sub(self, other, alpha=1):
         self._check_not_bool("Subtraction, the `-` operator,", other)
+        self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Sub, alpha=alpha)
+
+    def _check_alpha(self, other, alpha):
+        # torch 不让浮点 alpha 悄悄截断成整数
+        if isinstance(alpha, float) and (isinstance(other, Tensor) or _is_scalar(other)) \
+                and not result_type(self, other).is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
     def mul(self, other):
         return self._binary(other, pointwise.Mul)
@@ -786,6 +795,14 @@ class Tensor:
         return self + value * tensor1 * tensor2
 
     def addcdiv(self, tensor1, tensor2, value=1):
+        if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported, and in a future release addcdiv will "
+                "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented "
+                "as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
+                "latter implementation: (input + value * tensor1 / tensor2), for all dtypes."
+            )
         return self + value * tensor1 / tensor2
 
     # ------------------------------------------------------------------
@@ -1180,6 +1197,26 @@ class Tensor:
 
     def __repr__(self):
         return tensor_repr(self)
+
+    def __deepcopy__(self, memo):
+        """复制数值、``requires_grad``、``.grad`` 与实例属性（如缓冲区的 ``persistent``），与 torch 相同。
+
+        副本有自己的数组和版本计数器，不带计算图，也不再是谁的视图。
+        """
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment. Call detach() on the tensor before copying it.")
+        if id(self) in memo:
+            return memo[id(self)]
+        with no_grad():
+            new_tensor = self.clone()
+        if self.requires_grad:
+            new_tensor.requires_grad_()
+        if self._grad is not None:
+            new_tensor.grad = copy.deepcopy(self._grad, memo)
+        new_tensor.__dict__ = copy.deepcopy(self.__dict__, memo)
+        memo[id(self)] = new_tensor
+        return new_tensor
 
     # ------------------------------------------------------------------
     # 就地运算（in-place）

@@ -15,3 +15,4 @@ from .sgd import SGD
 __all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop", "SGD"]
 
 from . import lr_scheduler  # noqa: E402  与 torch.optim.lr_scheduler 对应
+from . import swa_utils  # noqa: E402  与 torch.optim.swa_utils 对应

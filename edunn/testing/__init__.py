@@ -10,6 +10,7 @@
 - ``compare_with_torch``：同一段代码分别用 edunn 与 torch 运行，比较两份记录；第 6–8 章练习的检查器
   （``check_hook``、``check_state_dict_function``、``check_load_report``、``check_checkpoint_reader``、
   ``check_channels_last_strides``、``check_module_cast``）都建立在它上面。
+- ``check_avg_fn`` / ``check_update_bn``：对照 torch 检查 SWA/EMA 的平均函数与 ``update_bn``。
 """
 
 from ._bridge import from_torch, to_torch
@@ -23,9 +24,11 @@ from ._layouts import check_channels_last_strides, check_module_cast
 from ._optim import Divergence, OptimizerCheckResult, check_optimizer
 from ._records import compare_with_torch
 from ._schedulers import check_scheduler
+from ._swa import check_avg_fn, check_update_bn
 
 __all__ = ["Divergence", "FunctionCheck", "OptimizerCheckResult", "assert_close", "check_function", "check_module",
            "check_optimizer", "check_scheduler", "copy_weights", "default_tolerances", "from_torch", "gradcheck",
            "to_torch"]
 __all__ += ["check_channels_last_strides", "check_checkpoint_reader", "check_hook", "check_load_report",
             "check_module_cast", "check_state_dict_function", "compare_with_torch", "small_network"]
+__all__ += ["check_avg_fn", "check_update_bn"]
