@@ -269,6 +269,10 @@ class Function(Node):
 class _ForwardOnlyContext:
     """不记录梯度时交给 ``forward`` 的 ctx：只接收属性，保存与标记都不做任何事。"""
 
+    def __init__(self, input_count):
+        # forward 可以据此跳过只有反向才用得到的工作（例如卷积保留展开后的列）
+        self.needs_input_grad = (False,) * input_count
+
     def save_for_backward(self, *values):
         pass
 
@@ -307,7 +311,7 @@ class ArrayFunction(Function):
                 )
 
         inputs = [a._array if isinstance(a, Tensor) else a for a in args]
-        raw = cls.forward(_ForwardOnlyContext(), *inputs, **kwargs)
+        raw = cls.forward(_ForwardOnlyContext(len(args)), *inputs, **kwargs)
         if isinstance(raw, tuple):
             return tuple(None if value is None else Tensor._wrap(value) for value in raw)
         return Tensor._wrap(raw)
