@@ -149,8 +149,14 @@ def float64_runs(data):
     model = digits.build_model(edunn)
     torch_model = digits.build_model(torch)
     copy_weights(model, torch_model)
-    return {lib.__name__: digits.Trainer(lib, m, data, config).fit()
-            for lib, m in ((edunn, model), (torch, torch_model))}
+    # 这么小的卷积用一个线程更快：多线程的同步开销大于并行的收益
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return {lib.__name__: digits.Trainer(lib, m, data, config).fit()
+                for lib, m in ((edunn, model), (torch, torch_model))}
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_float64_runs_match_torch_every_epoch(float64_runs):
@@ -338,4 +344,4 @@ def test_cli_smoke_run_prints_progress_and_accuracy():
     assert match, result.stdout
     assert 0.5 < float(match.group(1)) <= 1.0
     assert "edunn float32: 100%" in result.stderr
-    assert "34/34" in result.stderr
+    assert "2/2" in result.stderr

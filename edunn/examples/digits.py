@@ -255,7 +255,7 @@ class Trainer:
 
     # -- 一轮训练与评估 --------------------------------------------------------
 
-    def train_epoch(self, progress_bar=None):
+    def train_epoch(self):
         """训练一轮；OneCycleLR 阶段每个批次调一次学习率，SWA 阶段每轮并入平均并调一次 SWALR。"""
         in_swa_phase = self.epoch >= self.config.epochs
         self.model.train()
@@ -270,8 +270,6 @@ class Trainer:
                 self.scheduler.step()
             loss_sum += loss.item() * len(targets)
             seen += len(targets)
-            if progress_bar is not None:
-                progress_bar.update(1)
 
         if in_swa_phase:
             self.swa_model.update_parameters(self.model)
@@ -313,7 +311,7 @@ class Trainer:
         """从当前 epoch 训练到结束（或到第 ``stop_after`` 轮为止），返回 ``self``。
 
         ``checkpoint_path`` 给出时每轮结束写一次检查点（原子写入），训练结束、``finish()`` 之后再写一次。
-        ``progress`` 是 tqdm 进度条写入的文件（如 ``sys.stdout``），None 表示不显示进度条。
+        ``progress`` 是 tqdm 进度条写入的文件（如 ``sys.stdout``），None 表示不显示进度条；进度条每轮前进一格。
         """
         total = self.config.total_epochs
         last = total if stop_after is None else min(total, stop_after)
@@ -321,15 +319,15 @@ class Trainer:
         if progress is not None and self.epoch < last:
             from tqdm import tqdm
 
-            steps = len(self.batch_sampler)
-            progress_bar = tqdm(total=last * steps, initial=self.epoch * steps, file=progress, unit="batch",
+            progress_bar = tqdm(total=last, initial=self.epoch, file=progress, unit="epoch",
                                 desc=f"{self.lib.__name__} {self.config.dtype}")
         try:
             while self.epoch < last:
-                self.train_epoch(progress_bar)
+                self.train_epoch()
                 if progress_bar is not None:
-                    progress_bar.set_postfix(epoch=self.epoch, loss=f"{self.history['train_loss'][-1]:.4f}",
-                                             val_acc=f"{self.history['val_accuracy'][-1]:.3f}")
+                    progress_bar.set_postfix(loss=f"{self.history['train_loss'][-1]:.4f}",
+                                             val_acc=f"{self.history['val_accuracy'][-1]:.3f}", refresh=False)
+                    progress_bar.update(1)
                 if checkpoint_path is not None:
                     self.save_checkpoint(checkpoint_path)
         finally:
