@@ -45,6 +45,8 @@ from ._creation import (
     zeros,
     zeros_like,
 )
+from ._layout import layout, sparse_coo, strided
+from ._sparse import SparseTensor, sparse_coo_tensor
 from ._functions import *  # noqa: F401,F403  add、exp、cat、stack、where 等函数形式
 from ._functions import cat, is_floating_point, is_tensor, max, maximum, min, minimum, norm, stack, where
 from ._generator import Generator
@@ -52,8 +54,8 @@ from ._ops.memory_format import channels_last, channels_last_3d, contiguous_form
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import cuda, nn, utils
-from . import optim
 from .serialization import load, save
+from . import optim
 
 half, float, double = float16, float32, float64  # noqa: A001
 long, int = int64, int32  # noqa: A001

@@ -87,7 +87,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         dev = _backend.as_device(device)
     target = _backend.as_dtype(dtype) if dtype is not None else inferred
     if requires_grad and not target.is_floating_point:
-        raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {target}")
+        raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients, got {target}")
     xp = _backend.get_array_module(dev)
     array = _backend.move_array(values, dev) if not isinstance(values, np.ndarray) or dev.type != "cpu" \
         else values
@@ -156,12 +156,17 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(
-            f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})"
+            f"upper bound and lower bound inconsistent with step sign (start={start}, end={end}, step={step})"
         )
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = _backend.get_default_dtype() if is_float else _backend.int64
     d = _backend.as_dtype(dtype)
+    if not d.is_floating_point:
+        # 与 torch 相同：整数类型先把三个参数截断成整数，再决定元素个数
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")  # torch 在截断后为 0 时抛的是 ValueError
     count = math.ceil((end - start) / step)
     dev = _backend.as_device(device)
     xp = _backend.get_array_module(dev)
@@ -175,14 +180,19 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
     d = _backend.as_dtype(dtype) if dtype is not None else _backend.get_default_dtype()
     dev = _backend.as_device(device)
-    xp = _backend.get_array_module(dev)
+    # torch 的 CPU 内核在目标类型里算步长，再用乘加指令（FMA，只舍入一次）算每个点。
+    # 这里在更宽的类型里算乘加再舍入；float64 借 longdouble，在 longdouble 与 float64 相同的平台上
+    # 末位可能与 torch 差 1 ulp。值在 CPU 上算好再搬到目标设备。
+    native = d.numpy.type
+    wide = np.longdouble if d is _backend.float64 else np.float64
+    first, last = native(start), native(end)
     if steps == 1:
-        values = xp.asarray([start], dtype=np.float64)
+        values = np.asarray([first])
     else:
-        step = (end - start) / max(steps - 1, 1)
-        index = xp.arange(steps, dtype=np.float64)
-        values = xp.where(index < steps // 2, start + step * index, end - step * (steps - 1 - index))
-    return _finish(values.astype(d.numpy), dev, requires_grad)
+        step = wide((last - first) / native(steps - 1))
+        index = np.arange(steps).astype(wide)
+        values = np.where(index < steps // 2, wide(first) + step * index, wide(last) - step * (steps - 1 - index))
+    return _finish(_backend.move_array(values.astype(d.numpy), dev), dev, requires_grad)
 
 
 def _random_float(sampler, size, dtype, device, requires_grad):

@@ -77,8 +77,8 @@ def where(condition, input, other):
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    # torch 允许与形状为 (0,) 的张量拼接，直接跳过它们
+        raise ValueError("edunn.cat(): expected a non-empty list of Tensors")
+    # torch 允许与形状为 (0,) 的一维空张量拼接任意维数的张量，检查形状时不看它们
     kept = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors[:1]
     first = kept[0]
     dim = first._wrap_dim(dim)
@@ -93,10 +93,10 @@ def cat(tensors, dim=0):
                     f"Sizes of tensors must match except in dimension {dim}. Expected size {first.shape[d]} "
                     f"but got size {t.shape[d]} for tensor number {i} in the list."
                 )
-    dtype = first.dtype
-    for t in kept[1:]:
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
         dtype = _backend.promote_types(dtype, t.dtype)
-    return shape.Cat.apply(dim, *[t.to(dtype) for t in kept])
+    return shape.Cat.apply(dim, *[t.to(dtype) for t in tensors])
 
 
 concat = concatenate = cat

@@ -8,11 +8,14 @@
 
 import copy
 import numbers
+import warnings
 
 import numpy as np
 
 from . import _backend
 from ._backend import can_cast, result_type
+from ._coo import COOArray
+from ._layout import strided
 from ._ops import linalg, pointwise, reduction, shape
 from ._ops import memory_format as layouts
 from ._tensor_str import tensor_repr
@@ -66,6 +69,9 @@ class Tensor:
                  "_base", "_version_counter", "_accumulate_node", "_retains_grad", "__weakref__",
                  "__dict__")
 
+    # numpy 标量或数组在左边时（np.float64(2) * t），让 numpy 把运算交回 Tensor 的反向运算方法
+    __array_ufunc__ = None
+
     # ------------------------------------------------------------------
     # 构造
     # ------------------------------------------------------------------
@@ -92,7 +98,11 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, device=None):
-        """把一个数组包成张量（不复制）。"""
+        """把一个数组包成张量（不复制）；稀疏的 ``COOArray`` 包成 ``SparseTensor``。"""
+        if isinstance(array, COOArray):
+            from ._sparse import SparseTensor
+
+            return SparseTensor._from_coo(array, device)
         out = object.__new__(Tensor)
         if isinstance(array, np.generic) or not hasattr(array, "shape"):
             array = np.asarray(array)  # numpy 的全规约返回标量，统一成零维数组
@@ -111,6 +121,12 @@ class Tensor:
     # ------------------------------------------------------------------
     # 基本属性
     # ------------------------------------------------------------------
+
+    is_sparse = False  # 稀疏 COO 张量（``SparseTensor``）里为 True
+
+    @property
+    def layout(self):
+        return strided
 
     @property
     def shape(self):
@@ -222,6 +238,14 @@ class Tensor:
 
     @property
     def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter
@@ -231,11 +255,13 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
             if value.shape != self.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: expected {list(self.shape)}, got {list(value.shape)}"
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
                 )
             if value.dtype is not self.dtype:
                 raise RuntimeError(
-                    f"assigned grad has data of a different type: expected {self.dtype}, got {value.dtype}"
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+                    f"'{self.dtype}'. The gradient must match the tensor's dtype"
                 )
             if value.device != self.device:
                 raise RuntimeError(
@@ -417,6 +443,18 @@ class Tensor:
     def cpu(self):
         return self.to("cpu")
 
+    def to_sparse(self, sparse_dim=None):
+        """稀疏 COO 副本：前 ``sparse_dim`` 维（默认全部）上不全为零的位置成为坐标。"""
+        from ._sparse import to_sparse
+
+        return to_sparse(self, sparse_dim)
+
+    def sparse_mask(self, mask):
+        """取自己在稀疏张量 ``mask`` 的坐标上的值，组成与 mask 同坐标的稀疏张量。"""
+        from ._sparse import sparse_mask
+
+        return sparse_mask(self, mask)
+
     def cuda(self, device=None):
         return self.to(_backend.device("cuda", 0 if device is None else device)
                        if not isinstance(device, (str, _backend.device)) else device)
@@ -522,6 +560,11 @@ class Tensor:
         """两元运算的共同准备：类型提升、设备与形状检查，然后交给 function。"""
         if not isinstance(other, Tensor) and not _is_scalar(other):
             return NotImplemented
+        if isinstance(other, Tensor) and other.is_sparse:
+            raise NotImplementedError(
+                f"edunn supports only dense + sparse and dense - sparse between a dense and a sparse tensor, "
+                f"not {function.__name__}; call to_dense() on the sparse tensor first"
+            )
         dtype = result_type(self, other)
         if float_result and not dtype.is_floating_point:
             dtype = _backend.get_default_dtype()
@@ -536,10 +579,14 @@ class Tensor:
         return function.apply(_cast_operand(a, dtype, self._device), _cast_operand(b, dtype, self._device), **kwargs)
 
     def add(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._dense_plus(self, alpha)
         self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Add, alpha=alpha)
 
     def sub(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._dense_plus(self, -alpha)
         self._check_not_bool("Subtraction, the `-` operator,", other)
         self._check_alpha(other, alpha)
         return self._binary(other, pointwise.Sub, alpha=alpha)
@@ -557,7 +604,7 @@ class Tensor:
         return self._binary(other, pointwise.Div, float_result=True)
 
     def pow(self, exponent):
-        return self._binary(exponent, pointwise.Pow)
+        return self._binary(exponent, pointwise.PowTensor if isinstance(exponent, Tensor) else pointwise.Pow)
 
     def _check_not_bool(self, what, other=None):
         if self.dtype is _backend.bool_ and (other is None or getattr(other, "dtype", None) is _backend.bool_
@@ -578,7 +625,7 @@ class Tensor:
         return self.sub(other)
 
     def __rsub__(self, other):
-        return self._binary(other, pointwise.Sub, reverse=True)
+        return self._binary(other, pointwise.Rsub, reverse=True)
 
     __mul__ = mul
 
@@ -588,12 +635,15 @@ class Tensor:
     __truediv__ = div
 
     def __rtruediv__(self, other):
-        return self._binary(other, pointwise.Div, reverse=True, float_result=True)
+        # torch 把 number / tensor 算成 reciprocal(tensor) * number，结果的末位与 Div 不同
+        if not _is_scalar(other):
+            return NotImplemented
+        return self.reciprocal() * other
 
     __pow__ = pow
 
     def __rpow__(self, other):
-        return self._binary(other, pointwise.Pow, reverse=True)
+        return self._binary(other, pointwise.RPow, reverse=True)
 
     def __matmul__(self, other):
         return self.matmul(other)
@@ -735,10 +785,10 @@ class Tensor:
         return self._unary(pointwise.Cos, True)
 
     def square(self):
-        return self.mul(self)
+        return self.pow(2)
 
     def reciprocal(self):
-        return 1 / self
+        return self._unary(pointwise.Reciprocal, True)
 
     def floor(self):
         return Tensor._wrap(self._xp.floor(self._array), self._device)
@@ -751,14 +801,15 @@ class Tensor:
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+            raise RuntimeError("edunn.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            out = self
-            if min is not None:
-                out = out.maximum(min if isinstance(min, Tensor) else self.new_tensor(min))
-            if max is not None:
-                out = out.minimum(max if isinstance(max, Tensor) else self.new_tensor(max))
-            return out
+            bounds = [self.new_tensor(b) if _is_scalar(b) else b for b in (min, max)]
+            given = [b for b in bounds if b is not None]
+            dtype = result_type(self, *given)
+            for b in given:
+                _broadcast_shapes(self.shape, b.shape)
+            low, high = (None if b is None else b.to(dtype) for b in bounds)
+            return pointwise.ClampTensor.apply(self.to(dtype), low, high)
         return pointwise.Clamp.apply(self, min, max)
 
     clip = clamp
@@ -781,18 +832,34 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        from ._functions import where
-
-        return where(mask, self.new_tensor(value) if _is_scalar(value) else value, self)
+        if not isinstance(mask, Tensor) or mask.dtype is not _backend.bool_:
+            got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
+        if isinstance(value, Tensor):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                    f"{value.dim()} dimension(s)."
+                )
+            value = value.to(self.dtype)
+        _broadcast_shapes(self.shape, mask.shape)
+        return pointwise.MaskedFill.apply(self, mask, value)
 
     def lerp(self, end, weight):
-        # torch 的公式：权重小于 0.5 时从 self 出发，否则从 end 倒推，于是两端都能精确取到。
-        if _is_scalar(weight) and abs(weight) >= 0.5:
-            return end - (end - self) * (1 - weight)
-        return self + weight * (end - self)
+        for name, other in (("end", end), ("weight", weight)):
+            if isinstance(other, Tensor) and other.dtype is not self.dtype:
+                raise RuntimeError(f"expected dtype {self.dtype} for `{name}` but got dtype {other.dtype}")
+        if not isinstance(end, Tensor):
+            raise TypeError(f"lerp(): argument 'end' must be Tensor, not {type(end).__name__}")
+        shape = _broadcast_shapes(self.shape, end.shape)
+        if isinstance(weight, Tensor):
+            _broadcast_shapes(shape, weight.shape)
+        else:
+            weight = float(weight)
+        return pointwise.Lerp.apply(self, end, weight)
 
     def addcmul(self, tensor1, tensor2, value=1):
-        return self + value * tensor1 * tensor2
+        return self._pointwise3(pointwise.Addcmul, tensor1, tensor2, value)
 
     def addcdiv(self, tensor1, tensor2, value=1):
         if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
@@ -803,7 +870,18 @@ class Tensor:
                 "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
                 "latter implementation: (input + value * tensor1 / tensor2), for all dtypes."
             )
-        return self + value * tensor1 / tensor2
+        return self._pointwise3(pointwise.Addcdiv, tensor1, tensor2, value)
+
+    def _pointwise3(self, function, tensor1, tensor2, value):
+        """addcmul/addcdiv 的共同准备：三个张量一起做类型提升，并检查它们能互相广播。"""
+        for name, other in (("tensor1", tensor1), ("tensor2", tensor2)):
+            if not isinstance(other, Tensor):
+                raise TypeError(f"{function.__name__.lower()}(): argument '{name}' must be Tensor, "
+                                f"not {type(other).__name__}")
+        dtype = result_type(self, tensor1, tensor2)
+        _broadcast_shapes(_broadcast_shapes(self.shape, tensor1.shape), tensor2.shape)
+        operands = [t if t.dtype is dtype else t.to(dtype) for t in (self, tensor1, tensor2)]
+        return function.apply(*operands, value=value)
 
     # ------------------------------------------------------------------
     # 矩阵乘法
@@ -825,25 +903,29 @@ class Tensor:
             raise RuntimeError(
                 f"expected m1 and m2 to have the same dtype, but got: {self.dtype} != {other.dtype}"
             )
-        inner_a = self.shape[-1]
-        inner_b = other.shape[-2] if other.dim() > 1 else other.shape[0]
-        if inner_a != inner_b:
-            rows = self.shape[-2] if self.dim() > 1 else 1
-            cols = other.shape[-1] if other.dim() > 1 else 1
-            if self.dim() <= 2 and other.dim() <= 2:
-                raise RuntimeError(
-                    f"mat1 and mat2 shapes cannot be multiplied ({rows}x{inner_a} and {inner_b}x{cols})"
-                )
-            raise RuntimeError(
-                f"Expected size for first two dimensions of batch2 tensor to be: [{inner_a}] but got: [{inner_b}]."
-                f" (shapes {list(self.shape)} and {list(other.shape)})"
-            )
         if self.dim() > 2 and other.dim() > 2:
             _broadcast_shapes(self.shape[:-2], other.shape[:-2])
+        linalg.check_matmul_shapes(tuple(self.shape), tuple(other.shape))
         return linalg.Matmul.apply(self, other)
 
-    mm = matmul
-    bmm = matmul
+    def mm(self, mat2):
+        if self.dim() != 2:
+            raise RuntimeError(f"self must be a matrix (got a {self.dim()}-D tensor of shape {list(self.shape)})")
+        if mat2.dim() != 2:
+            raise RuntimeError(f"mat2 must be a matrix (got a {mat2.dim()}-D tensor of shape {list(mat2.shape)})")
+        return self.matmul(mat2)
+
+    def bmm(self, mat2):
+        if self.dim() != 3:
+            raise RuntimeError(f"batch1 must be a 3D tensor (got shape {list(self.shape)})")
+        if mat2.dim() != 3:
+            raise RuntimeError(f"batch2 must be a 3D tensor (got shape {list(mat2.shape)})")
+        if self.shape[0] != mat2.shape[0]:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: [{self.shape[0]}, "
+                f"{self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+            )
+        return self.matmul(mat2)
 
     def dot(self, other):
         if self.dim() != 1 or other.dim() != 1:
@@ -869,7 +951,7 @@ class Tensor:
     def t(self):
         if self.dim() > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        return self.T
+        return self._swap(0, -1, "TBackward0")
 
     # ------------------------------------------------------------------
     # 规约
@@ -882,7 +964,7 @@ class Tensor:
         target = _backend.as_dtype(dtype) if dtype is not None else (
             self.dtype if self.dtype.is_floating_point else _backend.int64)
         source = self if target is self.dtype else self.to(target)
-        return reduction.Sum.apply(source, self._dims(dim), keepdim)
+        return reduction.Sum.apply(source, None if dim is None else self._dims(dim), keepdim)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         target = _backend.as_dtype(dtype) if dtype is not None else self.dtype
@@ -892,7 +974,7 @@ class Tensor:
                 f"complex dtype. Got: {_type_label(self.dtype)}"
             )
         source = self if target is self.dtype else self.to(target)
-        return reduction.Mean.apply(source, self._dims(dim), keepdim)
+        return reduction.Mean.apply(source, None if dim is None else self._dims(dim), keepdim)
 
     def _extreme(self, dim, keepdim, largest):
         name = "max" if largest else "min"
@@ -902,10 +984,8 @@ class Tensor:
                     f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                     "Specify the reduction dim with the 'dim' argument."
                 )
-            return reduction.AMax.apply(self, self._dims(None), False, largest)
+            return reduction.AMax.apply(self, None, False, largest)
         dim = self._wrap_dim(dim)
-        if self.dim() == 0:
-            return _MinMax(self.clone(), Tensor._wrap(self._xp.zeros((), dtype=np.int64), self._device))
         values, indices = reduction.MaxDim.apply(self, dim, keepdim, largest)
         return _MinMax(values, indices, name)
 
@@ -920,10 +1000,10 @@ class Tensor:
         return self._extreme(dim, keepdim, False)
 
     def amax(self, dim=None, keepdim=False):
-        return reduction.AMax.apply(self, self._dims(dim if dim != () else None), keepdim, True)
+        return reduction.AMax.apply(self, self._dims(dim), keepdim, True)
 
     def amin(self, dim=None, keepdim=False):
-        return reduction.AMax.apply(self, self._dims(dim if dim != () else None), keepdim, False)
+        return reduction.AMax.apply(self, self._dims(dim), keepdim, False)
 
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
@@ -936,17 +1016,24 @@ class Tensor:
         return self.min(dim, keepdim).indices
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self._var_or_std(reduction.Var, dim, unbiased, keepdim, correction)
+
+    def _var_or_std(self, function, dim, unbiased, keepdim, correction):
         if unbiased is not None and correction is not None:
-            raise RuntimeError("var(): cannot pass both 'unbiased' and 'correction'")
+            raise TypeError("var()/std() received an invalid combination of arguments: pass either 'unbiased' "
+                            "or 'correction', not both")
         if correction is None:
             correction = 1 if unbiased in (None, True) else 0
         source = self if self.dtype.is_floating_point else self.to(_backend.get_default_dtype())
-        return reduction.Var.apply(source, self._dims(dim), correction, keepdim)
+        return function.apply(source, self._dims(dim), correction, keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return self._var_or_std(reduction.Std, dim, unbiased, keepdim, correction)
 
     def norm(self, p="fro", dim=None, keepdim=False):
+        if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+            # torch 把三个及以上的维交给 matrix_norm，而矩阵范数只接受两个维
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
         if p == "fro" or p is None:
             p = 2
         if isinstance(p, str):
@@ -990,9 +1077,7 @@ class Tensor:
         return shape
 
     def reshape(self, *shape):
-        shape = self._infer_shape(shape)
-        out = shape_module_reshape(self, shape)
-        return out
+        return shape_module_reshape(self, self._infer_shape(shape), "ReshapeBackward")
 
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], _backend.dtype):
@@ -1017,6 +1102,8 @@ class Tensor:
         start, end = self._wrap_dim(start_dim), self._wrap_dim(end_dim)
         if start > end:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if start == end:
+            return self  # 与 torch 相同：没有维度要合并时返回输入本身
         dims = self.shape
         middle = int(np.prod(dims[start:end + 1], dtype=np.int64))
         return self.reshape(*dims[:start], middle, *dims[end + 1:])
@@ -1041,35 +1128,39 @@ class Tensor:
         return shape.Permute.apply(self, dims)._make_view_of(self)
 
     def transpose(self, dim0, dim1):
+        return self._swap(dim0, dim1, "TransposeBackward0")
+
+    def _swap(self, dim0, dim1, node_name):
         order = list(range(self.dim()))
-        if self.dim() == 0:
-            return self.view(())
         d0, d1 = self._wrap_dim(dim0), self._wrap_dim(dim1)
-        order[d0], order[d1] = order[d1], order[d0]
-        return self.permute(*order)
+        if order:
+            order[d0], order[d1] = order[d1], order[d0]
+        return shape.Permute.apply(self, tuple(order), node_name)._make_view_of(self)
 
     swapaxes = transpose
 
     def squeeze(self, dim=None):
         if dim is None:
             new_shape = [n for n in self.shape if n != 1]
+            node_name = "SqueezeBackward0"
         else:
             dims = {self._wrap_dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
             new_shape = [n for i, n in enumerate(self.shape) if not (i in dims and n == 1)]
-        return shape_module_reshape(self, tuple(new_shape))
+            node_name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
+        return shape_module_reshape(self, tuple(new_shape), node_name)
 
     def unsqueeze(self, dim):
         dim = self._wrap_dim(dim, self.dim() + 1)
         new_shape = list(self.shape)
         new_shape.insert(dim, 1)
-        return shape_module_reshape(self, tuple(new_shape))
+        return shape_module_reshape(self, tuple(new_shape), "UnsqueezeBackward0")
 
     def expand(self, *sizes):
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
         if len(sizes) < self.dim():
             raise RuntimeError(
-                f"expand(torch.FloatTensor{{{list(self.shape)}}}, size=[{', '.join(map(str, sizes))}]): the number "
+                f"expand({self.type()}{{{list(self.shape)}}}, size=[{', '.join(map(str, sizes))}]): the number "
                 f"of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
                 f"tensor ({self.dim()})"
             )
@@ -1104,7 +1195,8 @@ class Tensor:
                     f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size at "
                     f"dimension {dim}), but got split_sizes={sizes}"
                 )
-        pieces = shape.Split.apply(self, sizes, dim)
+        node_name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+        pieces = shape.Split.apply(self, sizes, dim, node_name)
         return tuple(p._make_view_of(self) for p in pieces)
 
     def chunk(self, chunks, dim=0):
@@ -1115,8 +1207,8 @@ class Tensor:
         return self.split(step, dim)
 
     def unbind(self, dim=0):
-        dim = self._wrap_dim(dim)
-        return tuple(p.squeeze(dim) for p in self.split(1, dim))
+        pieces = shape.Unbind.apply(self, self._wrap_dim(dim))
+        return tuple(p._make_view_of(self) for p in pieces)
 
     # ------------------------------------------------------------------
     # 索引
@@ -1128,14 +1220,12 @@ class Tensor:
         for item in items:
             if hasattr(item, "dtype") and item.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        shape.check_index(self.shape, converted)
         return converted
 
     def __getitem__(self, index):
         converted = self._convert_index(index)
-        try:
-            out = shape.Index.apply(self, converted)
-        except IndexError as error:
-            raise IndexError(f"{error} (tensor shape {list(self.shape)})") from None
+        out = shape.Index.apply(self, converted)
         if shape.is_basic_index(converted):
             out._make_view_of(self)
         return out
@@ -1149,9 +1239,13 @@ class Tensor:
                     f"{self._device} and {value._device}!"
                 )
             value_array = value._array
+            selected = self._array[converted].shape
+            _check_expandable(value.shape, selected)
         else:
             value_array = value
         record = is_grad_enabled() and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        if record and self.is_leaf and self.requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         if not record:
             self._array[converted] = value_array
             self._bump_version()
@@ -1298,6 +1392,8 @@ class Tensor:
                 converted.append(operand)
             elif isinstance(operand, Tensor):
                 other = operand._array
+                if operand.is_sparse:
+                    return None
                 if operand._device is not self._device and operand._device != self._device:
                     return None
                 if other.dtype != array.dtype:
@@ -1314,6 +1410,8 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._add_into_dense(self, alpha)  # 只写被用到的行
         operands = self._fast_inplace_operands(other, alpha)
         if operands is None:
             return self._inplace(Tensor.add, other, alpha=alpha)
@@ -1325,6 +1423,8 @@ class Tensor:
         return self._finish_fast_inplace()
 
     def sub_(self, other, alpha=1):
+        if isinstance(other, Tensor) and other.is_sparse:
+            return other._add_into_dense(self, -alpha)
         operands = self._fast_inplace_operands(other, alpha)
         if operands is None:
             return self._inplace(Tensor.sub, other, alpha=alpha)
@@ -1439,7 +1539,11 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-        _broadcast_shapes(src.shape, self.shape)
+        broadcast = _broadcast_shapes(self.shape, src.shape)
+        if broadcast != tuple(self.shape):
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast)}"
+            )
         record = is_grad_enabled() and (self.requires_grad or src.requires_grad)
         moved = src.to(self._device) if src._device != self._device else src
         if not record:
@@ -1453,9 +1557,7 @@ class Tensor:
         return self
 
     def zero_(self):
-        self._array[...] = 0
-        self._bump_version()
-        return self
+        return self._fill(0, "ZeroBackward0")
 
     def fill_(self, value):
         if isinstance(value, Tensor):
@@ -1463,9 +1565,16 @@ class Tensor:
                 raise RuntimeError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
                 )
+            # 限制：torch 会把梯度传给张量形式的 value（FillBackward3），edunn 只取它的数值
             value = value.item()
+        return self._fill(value, "FillBackward2")
+
+    def _fill(self, value, node_name):
         if is_grad_enabled() and self.requires_grad:
+            # 记录梯度时填充也是一步运算：之前的计算图不再影响这个张量的值
             self._check_inplace_allowed()
+            self._adopt(pointwise.Fill.apply(self._snapshot(), value, node_name))
+            return self
         self._array[...] = value
         self._bump_version()
         return self
@@ -1481,6 +1590,28 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+
+def _check_expandable(shape, target):
+    """shape 能否按广播规则扩展成 target；不能时抛出 torch 的 expand 报错。
+
+    与 torch 的赋值相同，shape 前面多出来的长度为 1 的维先去掉。
+    """
+    shape = tuple(shape)
+    while len(shape) > len(target) and shape[0] == 1:
+        shape = shape[1:]
+    offset = len(target) - len(shape)
+    if offset < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(target)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(shape)})"
+        )
+    for i, (have, want) in enumerate(zip(shape, target[offset:])):
+        if have != 1 and have != want:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({have}) at non-singleton "
+                f"dimension {i + offset}.  Target sizes: {list(target)}.  Tensor sizes: {list(shape)}"
+            )
 
 
 class _MinMax(tuple):
@@ -1503,9 +1634,9 @@ class _MinMax(tuple):
         return f"edunn.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
 
-def shape_module_reshape(tensor, new_shape):
+def shape_module_reshape(tensor, new_shape, node_name="ViewBackward0"):
     """reshape/view/squeeze/unsqueeze 的共同实现；结果与输入共享内存时标记为视图。"""
-    out = shape.Reshape.apply(tensor, tuple(new_shape))
+    out = shape.Reshape.apply(tensor, tuple(new_shape), node_name)
     xp = tensor._xp
     if xp.may_share_memory(out._array, tensor._array):
         out._make_view_of(tensor)

@@ -32,15 +32,16 @@ class _Formatter:
             return
 
         finite = flat[np.isfinite(flat)]
-        nonzero = np.abs(finite[finite != 0])
+        nonzero = finite[finite != 0]
         self.int_mode = bool(np.all(np.ceil(finite) == finite))
         if nonzero.size:
-            high, low = nonzero.max(), nonzero.min()
+            high, low = np.abs(nonzero).max(), np.abs(nonzero).min()
             if self.int_mode:
                 self.sci_mode = high / low > 1000.0 or high > 1.0e8
             else:
                 self.sci_mode = high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4
-        self.width = max((len(self._plain(v)) for v in flat), default=1)
+        # 与 torch 相同，列宽只按非零的有限值计算：0、nan、inf 不会把别的元素撑宽
+        self.width = max((len(self._plain(v)) for v in nonzero.tolist()), default=1)
 
     def _plain(self, value):
         if self.boolean:
@@ -64,7 +65,7 @@ def _format_array(values, formatter, indent, summarize):
         return formatter.format(values.item())
     if values.ndim == 1:
         items = [formatter.format(v) for v in values.tolist()] if not summarize or values.shape[0] <= 2 * EDGE_ITEMS \
-            else [formatter.format(v) for v in values[:EDGE_ITEMS].tolist()] + ["..."] + \
+            else [formatter.format(v) for v in values[:EDGE_ITEMS].tolist()] + [" ..."] + \
                  [formatter.format(v) for v in values[-EDGE_ITEMS:].tolist()]
         per_line = max(1, (LINE_WIDTH - indent) // (formatter.width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
@@ -94,7 +95,8 @@ def tensor_repr(tensor, prefix="tensor("):
     summarize = values.size > THRESHOLD
     suffixes = []
 
-    if values.size == 0:
+    empty = values.size == 0
+    if empty:
         body = "[]"
         if values.ndim > 1:
             suffixes.append(f"size={tuple(values.shape)}")
@@ -105,7 +107,9 @@ def tensor_repr(tensor, prefix="tensor("):
 
     if tensor.device.type != "cpu":
         suffixes.append(f"device='{tensor.device}'")
-    default_dtypes = (_backend.get_default_dtype(), _backend.int64, _backend.bool_)
+    # 空张量没有元素可以看出是整数还是布尔，所以只有默认浮点类型可以省略 dtype
+    default_dtypes = (_backend.get_default_dtype(),) if empty else (
+        _backend.get_default_dtype(), _backend.int64, _backend.bool_)
     if tensor.dtype not in default_dtypes:
         suffixes.append(f"dtype={tensor.dtype!r}")
     if tensor.grad_fn is not None:

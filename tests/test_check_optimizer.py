@@ -119,3 +119,18 @@ def test_float32_mode_uses_float32_params():
     result = check_optimizer(edunn.optim.Adam, torch.optim.Adam, {"lr": 1e-2}, steps=10, dtype="float32",
                              rtol=1e-5, atol=1e-6)
     assert result.passed, result.summary()
+
+
+def test_unstable_run_is_flagged_as_rounding_sensitive():
+    # rho=0.95、eps=1e-4 时这个小网络上的 Adadelta 训练不稳定，最后一位的舍入差别按指数增长。
+    result = check_optimizer(edunn.optim.Adadelta, torch.optim.Adadelta, {"rho": 0.95, "eps": 1e-4}, steps=100)
+    assert not result.passed
+    assert result.sensitive_from_step is not None
+    assert result.sensitive_from_step <= result.first_divergence.step + 5
+    assert "may not be a bug" in result.summary()
+
+
+def test_genuine_bug_is_not_flagged_as_rounding_sensitive():
+    result = check_optimizer(SlightlyWrongSGD, torch.optim.SGD, {"lr": 0.1}, steps=30)
+    assert result.sensitive_from_step is None
+    assert "may not be a bug" not in result.summary()

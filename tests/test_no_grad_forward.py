@@ -56,3 +56,18 @@ def test_recording_still_builds_graph_after_no_grad_ops():
     y = x.sqrt().sum()
     y.backward()
     assert x.grad.tolist() == [0.5, 0.25]
+
+
+@pytest.mark.parametrize("kind", ["conv1d", "conv2d"])
+def test_no_grad_conv_equals_recorded_result(kind):
+    # The conv forward reads ctx.needs_input_grad, so the forward-only context must provide it too.
+    edunn.manual_seed(0)
+    layer = (edunn.nn.Conv1d(2, 3, 3, padding=1) if kind == "conv1d" else edunn.nn.Conv2d(2, 3, 3, padding=1)).double()
+    x = edunn.randn(*((2, 2, 5) if kind == "conv1d" else (2, 2, 5, 5)), dtype=edunn.float64)
+    recorded = layer(x)
+    with edunn.no_grad():
+        plain = layer(x)
+
+    assert recorded.grad_fn is not None
+    assert plain.grad_fn is None
+    np.testing.assert_array_equal(plain.numpy(), recorded.detach().numpy())

@@ -16,7 +16,7 @@ _GELU_TANH_KAPPA = 0.044715
 
 def _sigmoid(xp, x):
     """分正负两支算 sigmoid，避免 exp 溢出。"""
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         positive = 1 / (1 + xp.exp(-x))
         negative = xp.exp(x) / (1 + xp.exp(x))
     return xp.where(x >= 0, positive, negative).astype(x.dtype, copy=False)

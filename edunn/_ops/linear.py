@@ -12,7 +12,7 @@ class Linear(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        out = x @ weight.T
+        out = (x @ weight.T).astype(x.dtype, copy=False)  # bfloat16 的矩阵乘法在 numpy 中返回 float32
         if bias is not None:
             out += bias
         ctx.save_for_backward(x, weight)

@@ -9,6 +9,10 @@ from ..autograd.function import ArrayFunction
 from .pointwise import sum_to, xp_of
 
 
+# torch 的 BCE 反向把分母截在 1e-12，这个常数是 float32：换成 float64 是 9.999999960041972e-13。
+_BCE_EPSILON = float(np.float32(1e-12))
+
+
 def _reduce(loss, reduction, count=None):
     """按 reduction 规约逐元素损失；mean 的分母默认是元素个数，空输入的 mean 为 nan（与 torch 相同）。"""
     if reduction == "none":
@@ -100,7 +104,8 @@ class NllLoss(ArrayFunction):
         xp = xp_of(grad)
         share = _spread(xp, grad, ctx.reduction, ctx.w.shape, ctx.total_weight)
         # 全部样本都被忽略时 share 是 nan，但没有位置会用到它：torch 此时的梯度是全 0。
-        per_sample = xp.where(ctx.ignored, 0, -ctx.w * share).astype(grad.dtype, copy=False)
+        with np.errstate(invalid="ignore"):
+            per_sample = xp.where(ctx.ignored, 0, -ctx.w * share).astype(grad.dtype, copy=False)
         classes = xp.arange(ctx.x_shape[1]).reshape((1, -1) + (1,) * (len(ctx.x_shape) - 2))
         grad_x = xp.where(classes == ctx.safe[:, None], per_sample[:, None], 0).astype(grad.dtype, copy=False)
         return grad_x, None, None, None, None
@@ -108,7 +113,7 @@ class NllLoss(ArrayFunction):
 
 class BinaryCrossEntropy(ArrayFunction):
     r"""$\ell = -w\,[t \log x + (1 - t)\log(1 - x)]$，两个对数都截在 $-100$ 以下（与 torch 相同），
-    所以 $x = 0$ 或 $1$ 时损失有限。对 x 的导数的分母 $x(1 - x)$ 截在 $10^{-12}$ 以上。
+    所以 $x = 0$ 或 $1$ 时损失有限。对 x 的导数的分母 $x(1 - x)$ 截在 $10^{-12}$（float32 精度）以上。
     """
 
     node_name = "BinaryCrossEntropyBackward0"
@@ -135,7 +140,7 @@ class BinaryCrossEntropy(ArrayFunction):
             share = share * weight
         grad_x = grad_target = None
         if ctx.needs_input_grad[0]:
-            grad_x = share * (x - target) / xp.maximum((1 - x) * x, 1e-12)
+            grad_x = share * (x - target) / xp.maximum((1 - x) * x, _BCE_EPSILON)
         if ctx.needs_input_grad[1]:
             log_x, log_1mx = ctx.logs
             grad_target = share * (log_1mx - log_x)

@@ -42,13 +42,17 @@ def padded_indices(size, left, right, mode):
     """填充后每个位置取原来哪个下标（numpy int64 数组，长度 ``size + left + right``）。
 
     reflect 以边界为镜面且不重复边界（``[a b c]`` 左补 2 得 ``c b a b c``），
-    replicate 重复边界，circular 首尾相接。
+    replicate 重复边界，circular 首尾相接。负的填充量表示裁掉；circular 先裁剪，
+    再在裁剪后的部分上循环（与 torch 相同），另外两种模式仍按原来的边界取值。
     """
+    if mode == "circular":
+        start = max(-left, 0)
+        kept = size - start - max(-right, 0)
+        positions = np.arange(-max(left, 0), kept + max(right, 0))
+        return positions % kept + start
     positions = np.arange(-left, size + right)
     if mode == "reflect":
         last = size - 1
         positions = np.abs(positions)
         return np.where(positions > last, 2 * last - positions, positions)
-    if mode == "replicate":
-        return np.clip(positions, 0, size - 1)
-    return positions % size
+    return np.clip(positions, 0, size - 1)

@@ -26,16 +26,27 @@ def sum_to(grad, shape):
     if grad.shape == tuple(shape):
         return grad
     extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+    # inf 与 -inf 相加得到 nan，torch 不发警告，这里也不发
+    with np.errstate(invalid="ignore", over="ignore"):
+        if extra > 0:
+            grad = grad.sum(axis=tuple(range(extra)))
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if axes:
+            grad = grad.sum(axis=axes, keepdims=True)
     return grad
 
 
 def _shape(x):
     return x.shape if hasattr(x, "shape") else ()
+
+
+def _scaled_add(a, b, alpha):
+    """``a + alpha * b``；浮点数组像 torch 的 CPU 内核那样用一次乘加，只舍入一次。"""
+    if alpha == 1:
+        return a + b
+    if a.dtype.kind != "f":
+        return a + b * alpha
+    return _fused_multiply_add(xp_of(a, b).asarray(alpha, dtype=a.dtype), b, a)
 
 
 class Add(ArrayFunction):
@@ -45,7 +56,7 @@ class Add(ArrayFunction):
     def forward(ctx, a, b, alpha=1):
         ctx.shapes = (_shape(a), _shape(b))
         ctx.alpha = alpha
-        return a + b * alpha if alpha != 1 else a + b
+        return _scaled_add(a, b, alpha)
 
     @staticmethod
     def backward(ctx, grad):
@@ -61,12 +72,18 @@ class Sub(ArrayFunction):
     def forward(ctx, a, b, alpha=1):
         ctx.shapes = (_shape(a), _shape(b))
         ctx.alpha = alpha
-        return a - b * alpha if alpha != 1 else a - b
+        return a - b if alpha == 1 else _scaled_add(a, b, -alpha)
 
     @staticmethod
     def backward(ctx, grad):
         shape_a, shape_b = ctx.shapes
         return sum_to(grad, shape_a), sum_to(-grad * ctx.alpha, shape_b)
+
+
+class Rsub(Sub):
+    """``number - tensor``：torch 把它记作单独的 rsub 节点。"""
+
+    node_name = "RsubBackward1"
 
 
 class Mul(ArrayFunction):
@@ -106,7 +123,8 @@ class Pow(ArrayFunction):
 
     @staticmethod
     def forward(ctx, base, exponent):
-        out = base ** exponent
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = base ** exponent  # 负底数配非整数指数得到 nan，与 torch 相同，不发警告
         ctx.save_for_backward(base, exponent, out)
         return out
 
@@ -116,17 +134,46 @@ class Pow(ArrayFunction):
         xp = xp_of(grad)
         grad_base = grad_exponent = None
         if ctx.needs_input_grad[0]:
-            if getattr(exponent, "ndim", 0) == 0 and exponent == 0:
-                grad_base = xp.zeros_like(base)
-            else:
-                grad_base = sum_to(grad * exponent * base ** (exponent - 1), _shape(base))
+            # 指数为 0 处导数是 0；torch 直接置 0，不让 0 * 0^(-1) 变成 nan
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = exponent * base ** (exponent - 1)
+            grad_base = sum_to(grad * xp.where(exponent == 0, 0, local), _shape(base))
         if ctx.needs_input_grad[1]:
             # torch 在 base == 0 且 exponent >= 0 处把 log(0) 的项记为 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_base = xp.log(base)
+                local = out * xp.log(base)
             mask = (base == 0) & (exponent >= 0)
-            grad_exponent = sum_to(xp.where(mask, 0, grad * out * log_base), _shape(exponent))
+            grad_exponent = sum_to(xp.where(mask, 0, grad * local), _shape(exponent))
         return grad_base, grad_exponent
+
+
+class PowTensor(Pow):
+    """指数也是张量：``tensor ** tensor``。"""
+
+    node_name = "PowBackward1"
+
+
+class RPow(Pow):
+    """底数是 Python 数值：``number ** tensor``。"""
+
+    node_name = "PowBackward2"
+
+
+class Reciprocal(ArrayFunction):
+    node_name = "ReciprocalBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(divide="ignore"):
+            out = 1 / a
+        out = out.astype(a.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return -grad * (out * out)
 
 
 class Neg(ArrayFunction):
@@ -266,8 +313,8 @@ class Sigmoid(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         xp = xp_of(a)
-        # 分正负两支计算，避免 exp 溢出
-        with np.errstate(over="ignore"):
+        # 分正负两支计算，避免 exp 溢出；没被选中的那一支可能得到 inf / inf，不必警告
+        with np.errstate(over="ignore", invalid="ignore"):
             out = xp.where(a >= 0, 1 / (1 + xp.exp(-a)), xp.exp(a) / (1 + xp.exp(a)))
         out = out.astype(a.dtype, copy=False)
         ctx.save_for_backward(out)
@@ -349,6 +396,45 @@ class Clamp(ArrayFunction):
         return grad * mask
 
 
+class ClampTensor(ArrayFunction):
+    """边界是张量的 clamp：结果为 ``minimum(maximum(a, low), high)``，三者可以互相广播。
+
+    梯度的归属与 torch 相同：a 落在 [low, high] 内（含端点）时归 a；a < low 且 low < high 时归 low；
+    a > high 或 high < low（此时结果恒为 high）时归 high。
+    """
+
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, a, low, high):
+        xp = xp_of(a)
+        ctx.save_for_backward(a, low, high)
+        out = a
+        if low is not None:
+            out = xp.maximum(out, low)
+        if high is not None:
+            out = xp.minimum(out, high)
+        return out.astype(a.dtype, copy=out is a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, low, high = ctx.saved_tensors
+        xp = xp_of(grad)
+        zero = grad.dtype.type(0)
+        keep_a = True
+        grad_low = grad_high = None
+        if low is not None:
+            keep_a = keep_a & (a >= low)
+            to_low = a < low if high is None else (a < low) & (low < high)
+            grad_low = sum_to(xp.where(to_low, grad, zero), low.shape)
+        if high is not None:
+            keep_a = keep_a & (a <= high)
+            to_high = a > high if low is None else (a > high) | (high < low)
+            grad_high = sum_to(xp.where(to_high, grad, zero), high.shape)
+        grad_a = sum_to(xp.where(keep_a, grad, zero), a.shape)
+        return grad_a, grad_low, grad_high
+
+
 class Maximum(ArrayFunction):
     node_name = "MaximumBackward0"
 
@@ -417,6 +503,127 @@ class Cast(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         return grad.astype(ctx.input_dtype), None
+
+
+def _fused_multiply_add(x, y, z):
+    """``x * y + z`` 只在最后舍入一次，与 torch 的 CPU 内核（编译成 FMA 指令）结果相同。
+
+    float32 及更窄的类型借 float64 计算：乘积在 float64 里是精确的，求和后再舍入到原类型；
+    只有 float64 里的和恰好被舍入到两个 float32 的中点时，结果才与真正的 FMA 不同。
+    NOTE: float64 没有更宽的类型可借，这里舍入两次，末位可能与 torch 差 1 ulp。
+    """
+    dtype = z.dtype
+    if dtype == np.float64:
+        return x * y + z
+    return (x.astype(np.float64) * y.astype(np.float64) + z.astype(np.float64)).astype(dtype)
+
+
+class Lerp(ArrayFunction):
+    """线性插值 $a + w(e - a)$。与 torch 相同，$|w| \\ge 0.5$ 时改算 $e - (e - a)(1 - w)$，使 w = 1 时恰好得到 e。"""
+
+    node_name = "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx, a, end, weight):
+        xp = xp_of(a)
+        tensor_weight = hasattr(weight, "shape")
+        ctx.node_name = "LerpBackward1" if tensor_weight else "LerpBackward0"
+        w = weight if tensor_weight else xp.asarray(weight, dtype=a.dtype)
+        diff = end - a
+        low = _fused_multiply_add(w, diff, a)
+        high = _fused_multiply_add(-diff, 1 - w, end)
+        ctx.save_for_backward(a, end, w)
+        return xp.where(abs(w) < 0.5, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, end, w = ctx.saved_tensors
+        grad_weight = sum_to(grad * (end - a), w.shape) if ctx.needs_input_grad[2] else None
+        return sum_to(grad * (1 - w), a.shape), sum_to(grad * w, end.shape), grad_weight
+
+
+class Addcmul(ArrayFunction):
+    """$a + v \\cdot t_1 t_2$。torch 的 CPU 内核先算 $v t_1$，再与 $t_2$ 乘加，只舍入一次。"""
+
+    node_name = "AddcmulBackward0"
+
+    @staticmethod
+    def forward(ctx, a, tensor1, tensor2, value=1):
+        ctx.save_for_backward(tensor1, tensor2)
+        ctx.shape, ctx.value = a.shape, value
+        scaled = tensor1 * xp_of(a).asarray(value, dtype=a.dtype) if value != 1 else tensor1
+        if a.dtype.kind != "f":
+            return a + scaled * tensor2
+        return _fused_multiply_add(scaled, tensor2, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        tensor1, tensor2 = ctx.saved_tensors
+        grad_1 = sum_to(grad * ctx.value * tensor2, tensor1.shape) if ctx.needs_input_grad[1] else None
+        grad_2 = sum_to(grad * ctx.value * tensor1, tensor2.shape) if ctx.needs_input_grad[2] else None
+        return sum_to(grad, ctx.shape), grad_1, grad_2
+
+
+class Addcdiv(ArrayFunction):
+    """$a + v \\cdot t_1 / t_2$，按 torch 的顺序先乘 v、再除、最后加。"""
+
+    node_name = "AddcdivBackward0"
+
+    @staticmethod
+    def forward(ctx, a, tensor1, tensor2, value=1):
+        ctx.save_for_backward(tensor1, tensor2)
+        ctx.shape, ctx.value = a.shape, value
+        scaled = tensor1 * xp_of(a).asarray(value, dtype=a.dtype) if value != 1 else tensor1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a + scaled / tensor2
+
+    @staticmethod
+    def backward(ctx, grad):
+        tensor1, tensor2 = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_1 = sum_to(grad * ctx.value / tensor2, tensor1.shape) if ctx.needs_input_grad[1] else None
+            grad_2 = (sum_to(-grad * ctx.value * tensor1 / (tensor2 * tensor2), tensor2.shape)
+                      if ctx.needs_input_grad[2] else None)
+        return sum_to(grad, ctx.shape), grad_1, grad_2
+
+
+class MaskedFill(ArrayFunction):
+    """mask 为真处换成 value（Python 数值或零维张量）；被换掉的位置不再把梯度传给输入。"""
+
+    node_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        xp = xp_of(a)
+        tensor_value = hasattr(value, "shape")
+        ctx.node_name = "MaskedFillBackward1" if tensor_value else "MaskedFillBackward0"
+        ctx.save_for_backward(mask)
+        ctx.shape = a.shape
+        return xp.where(mask, xp.asarray(value, dtype=a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        xp = xp_of(grad)
+        zero = grad.dtype.type(0)
+        grad_a = sum_to(xp.where(mask, zero, grad), ctx.shape)
+        grad_value = xp.where(mask, grad, zero).sum() if ctx.needs_input_grad[2] else None
+        return grad_a, None, grad_value
+
+
+class Fill(ArrayFunction):
+    """zero_/fill_ 在记录梯度时的节点：结果与输入无关，输入得到全零的梯度。"""
+
+    node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, a, value, node_name="FillBackward2"):
+        ctx.node_name = node_name
+        return xp_of(a).full_like(a, value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return xp_of(grad).zeros_like(grad)
 
 
 class Clone(ArrayFunction):

@@ -55,10 +55,11 @@ class MaxPool(ArrayFunction):
         xp = xp_of(x)
         spatial = x.shape[2:]
         pads = _padding_pairs(spatial, kernel, stride, padding, dilation, out_size)
-        x_padded = pad_spatial(xp, x, pads, value=-np.inf)
+        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        x_padded = pad_spatial(xp, x, pads, value=lowest)
         lead = (slice(None), slice(None))
 
-        best = xp.full(x.shape[:2] + tuple(out_size), -np.inf, dtype=x.dtype)
+        best = xp.full(x.shape[:2] + tuple(out_size), lowest, dtype=x.dtype)
         best_offset = xp.full(best.shape, -1, dtype=np.int64)
         for number, offset in enumerate(_offsets(kernel)):
             candidate = x_padded[lead + window_slices(offset, stride, dilation, out_size)]
@@ -66,7 +67,7 @@ class MaxPool(ArrayFunction):
             best = xp.where(better, candidate, best)
             best_offset = xp.where(better, number, best_offset)
 
-        # 窗口里全是 -inf 时没有任何元素胜出；torch 此时取窗口内第一个落在输入里的位置。
+        # 窗口里全是 -inf（整数时是最小值）时没有元素胜出；torch 此时取窗口内第一个落在输入里的位置。
         first = _first_inside_offset(xp, kernel, stride, padding, dilation, out_size)
         best_offset = xp.where(best_offset < 0, first, best_offset)
 

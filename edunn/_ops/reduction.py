@@ -11,10 +11,13 @@ from .pointwise import xp_of
 
 
 def normalize_dims(dim, ndim):
-    """把 dim（整数、元组或 None）变成排好序的非负维度元组；越界时抛 IndexError，与 torch 相同。"""
-    if dim is None:
+    """把 dim（整数、元组或 None）变成排好序的非负维度元组；越界时抛 IndexError，与 torch 相同。
+
+    与 torch 一样，空的 dim 元组也表示规约所有维。
+    """
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
     rank = max(ndim, 1)
     out = []
     for d in dims:
@@ -42,11 +45,21 @@ def _kept_shape(reduced_shape, dims):
     return tuple(shape)
 
 
+def _full_reduction(ctx, a, dims, name):
+    """dims 为 None（调用时没给 dim）时规约所有维；torch 给这种节点的名字以 0 结尾。"""
+    if dims is None:
+        ctx.node_name = name + "0"
+        return tuple(range(a.ndim))
+    ctx.node_name = name + "1"
+    return dims
+
+
 class Sum(ArrayFunction):
     node_name = "SumBackward1"
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, dtype=None):
+        dims = _full_reduction(ctx, a, dims, "SumBackward")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
@@ -61,6 +74,7 @@ class Mean(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, dtype=None):
+        dims = _full_reduction(ctx, a, dims, "MeanBackward")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.count = int(np.prod([a.shape[d] for d in dims])) if dims else 1
         out = a.mean(axis=dims, keepdims=keepdim, dtype=dtype)
@@ -73,12 +87,17 @@ class Mean(ArrayFunction):
 
 
 class AMax(ArrayFunction):
-    """max/min（不带 dim）与 amax/amin：并列最大值平分梯度，与 torch 相同。"""
+    """amax/amin 与不带 dim 的 max()/min()（dims 为 None）：并列的最值平分梯度，与 torch 相同。"""
 
     node_name = "AmaxBackward0"
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, largest=True):
+        if dims is None:
+            ctx.node_name = "MaxBackward1" if largest else "MinBackward1"
+            dims = tuple(range(a.ndim))
+        else:
+            ctx.node_name = "AmaxBackward0" if largest else "AminBackward0"
         out = a.max(axis=dims, keepdims=True) if largest else a.min(axis=dims, keepdims=True)
         ctx.save_for_backward(a, out)
         ctx.dims, ctx.keepdim = dims, keepdim
@@ -100,10 +119,15 @@ class MaxDim(ArrayFunction):
     @staticmethod
     def forward(ctx, a, dim, keepdim, largest=True):
         xp = xp_of(a)
+        ctx.node_name = "MaxBackward0" if largest else "MinBackward0"
+        input_shape = a.shape
+        if a.ndim == 0:  # 零维张量的 max(0) 就是它自己，下标为 0
+            a = a.reshape(1)
+            keepdim = False
         indices = a.argmax(axis=dim) if largest else a.argmin(axis=dim)
         indices = xp.expand_dims(indices, dim)
         values = xp.take_along_axis(a, indices, axis=dim)
-        ctx.shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
+        ctx.input_shape, ctx.shape, ctx.dim, ctx.keepdim = input_shape, a.shape, dim, keepdim
         ctx.save_for_backward(indices)
         if not keepdim:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
@@ -119,7 +143,7 @@ class MaxDim(ArrayFunction):
             grad = xp.expand_dims(grad, ctx.dim)
         out = xp.zeros(ctx.shape, dtype=grad.dtype)
         xp.put_along_axis(out, indices, grad, axis=ctx.dim)
-        return out
+        return out.reshape(ctx.input_shape)
 
 
 class Var(ArrayFunction):
@@ -138,13 +162,37 @@ class Var(ArrayFunction):
     def backward(ctx, grad):
         a, mean = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _keep(grad, ctx.dims, ctx.keepdim) * 2 * (a - mean) / ctx.divisor
+            return (2.0 / ctx.divisor) * _keep(grad, ctx.dims, ctx.keepdim) * (a - mean)
+
+
+class Std(ArrayFunction):
+    """标准差 $\\sqrt{\\mathrm{Var}}$。反向先把梯度除以 $2\\sigma$，再走方差的反向；σ = 0 处梯度取 0，与 torch 相同。"""
+
+    node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim):
+        count = int(np.prod([a.shape[d] for d in dims])) if dims else 1
+        mean = a.mean(axis=dims, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = xp_of(a).sqrt(a.var(axis=dims, ddof=correction, keepdims=True))
+        ctx.save_for_backward(a, mean, out)
+        ctx.dims, ctx.keepdim, ctx.divisor = dims, keepdim, max(count - correction, 0)
+        return out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in dims])
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, mean, out = ctx.saved_tensors
+        xp = xp_of(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_var = xp.where(out == 0, 0, _keep(grad, ctx.dims, ctx.keepdim) / (2 * out))
+            return (2.0 / ctx.divisor) * grad_var * (a - mean)
 
 
 class Norm(ArrayFunction):
     """向量 p 范数（p 可取正数、inf）。"""
 
-    node_name = "NormBackward1"
+    node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, a, p, dims, keepdim):
@@ -183,8 +231,9 @@ class Norm(ArrayFunction):
                 scaled = a / norm
             else:
                 scaled = a * abs(a) ** (p - 2) / norm ** (p - 1)
-        # 范数为 0 时 torch 给出的梯度是 0
-        return grad * xp.where(norm == 0, 0, scaled)
+        # 范数为 0 时 torch 给出的梯度是 0；p < 2 时 |a|^(p-2) 在 a = 0 处无界，torch 同样取 0
+        zero = (norm == 0) | (a == 0) if p < 2 else norm == 0
+        return grad * xp.where(zero, 0, scaled)
 
 
 class LogSumExp(ArrayFunction):

@@ -72,10 +72,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for tensor, g in zip(inputs, results):
         if g is None:
             continue
-        if tensor.grad is None:
+        if tensor._grad is None:
             tensor.grad = g
         else:
-            tensor.grad = tensor.grad + g
+            tensor.grad = tensor._grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -104,7 +104,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 continue
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
             results.append(None)

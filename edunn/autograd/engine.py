@@ -15,10 +15,9 @@ def _zeros_for(meta):
 def _count_dependencies(roots):
     """每个节点被多少条边指向；只有所有下游梯度都到齐，节点才能执行。"""
     dependencies = {}
-    seen = set()
-    stack = [node for node in roots if node is not None]
-    for node in stack:
-        seen.add(node)
+    # 多个输出可能来自同一个节点（split、unbind），每个节点只能数一次
+    stack = list(dict.fromkeys(node for node in roots if node is not None))
+    seen = set(stack)
     while stack:
         node = stack.pop()
         for next_node, _ in node.next_functions:

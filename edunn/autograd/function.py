@@ -5,6 +5,9 @@
 节点本身也充当 ``ctx``，这与 torch 相同。
 """
 
+import re
+
+from .._coo import COOArray
 from .grad_mode import is_grad_enabled, no_grad
 
 _FREED_MESSAGE = (
@@ -72,18 +75,29 @@ class AccumulateGrad(Node):
         self._post_hooks = {}
 
     def apply(self, grad_outputs):
+        from .._coo import COOArray
         from .._tensor import Tensor
 
         (grad,) = grad_outputs
         leaf = self.variable
         if grad is None:
             return ()
-        if leaf.grad is None:
+        old = leaf.grad
+        if old is None:
             # 复制一份：同一个梯度数组可能同时流向多个叶子（例如 a + b 的反向）。
             leaf.grad = Tensor._wrap(grad.astype(leaf.dtype.numpy, copy=True), leaf.device)
+        elif old.is_sparse and isinstance(grad, COOArray):
+            # 稀疏 + 稀疏：torch 做 ``grad += new``，.grad 还是同一个稀疏张量。
+            old.add_(Tensor._wrap(grad, leaf.device))
+        elif old.is_sparse:
+            # 稀疏 + 稠密：torch 换成一个新的稠密张量。
+            leaf.grad = Tensor._wrap(old._array.astype(grad.dtype, copy=False) + grad, leaf.device)
+        elif isinstance(grad, COOArray):
+            grad.add_into(old._array)
+            old._bump_version()
         else:
-            leaf.grad._array += grad.astype(leaf.grad._array.dtype, copy=False)
-            leaf.grad._bump_version()
+            old._array += grad.astype(old._array.dtype, copy=False)
+            old._bump_version()
         for hook in list(self._post_hooks.values()):
             hook(leaf)
         return ()
@@ -127,7 +141,8 @@ class Function(Node):
         raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
 
     def name(self):
-        return getattr(type(self), "node_name", type(self).__name__ + "Backward")
+        # 算子可在 forward 里设 ctx.node_name，按参数给出 torch 对应的名字（如 SumBackward0/1）
+        return getattr(self, "node_name", type(self).__name__ + "Backward")
 
     # -- ctx 的接口 -------------------------------------------------------
 
@@ -146,9 +161,9 @@ class Function(Node):
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
             return ()
-        for tensor, version in self._saved_versions:
+        for tensor, version, producer in self._saved_versions:
             if tensor._version != version:
-                raise RuntimeError(_modified_message(tensor, version))
+                raise RuntimeError(_modified_message(tensor, version, producer))
         return self._saved
 
     # -- 建图 -------------------------------------------------------------
@@ -235,7 +250,8 @@ class Function(Node):
                             owner = tensor
                             break
                 if owner is not None:
-                    self._saved_versions.append((owner, owner._version))
+                    # 也记下保存时产生它的节点：之后的就地运算会换掉 grad_fn，报错要说原来的那个
+                    self._saved_versions.append((owner, owner._version, (owner.grad_fn, owner._output_nr)))
                 saved.append(value)
             self._saved = tuple(saved)
 
@@ -245,6 +261,9 @@ class Function(Node):
 
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
+        # NOTE: 稀疏梯度（例如 Embedding(sparse=True) 的权重不是叶子时）在这里变成稠密数组再往回传；
+        # 数值相同，但叶子最后拿到的是稠密梯度，而 torch 的部分反向公式能保持稀疏。
+        grad_outputs = [g.to_dense() if isinstance(g, COOArray) else g for g in grad_outputs]
         if self._array_level:
             grads = type(self).backward(self, *grad_outputs)
         else:
@@ -317,15 +336,19 @@ class ArrayFunction(Function):
         return Tensor._wrap(raw)
 
 
-def _modified_message(tensor, expected_version):
+def _modified_message(tensor, expected_version, producer):
     from .._backend import torch_type_name
 
     shape = list(tensor.shape)
     where = ""
-    if tensor.grad_fn is not None:
-        where = f", which is output {tensor._output_nr} of {tensor.grad_fn.name()},"
+    node, output_nr = producer
+    if node is not None:
+        # torch 在这里写运算名而不是节点名：ExpBackward0 写作 Exp
+        operation = re.sub(r"Backward\d*$", "", node.name())
+        where = f", which is output {output_nr} of {operation},"
+    type_name = torch_type_name(tensor.dtype).replace("torch.", "edunn.")
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{torch_type_name(tensor.dtype)} {shape}]{where} is at version "
+        f"operation: [{type_name} {shape}]{where} is at version "
         f"{tensor._version}; expected version {expected_version} instead."
     )

@@ -73,20 +73,21 @@ def _check_not_differentiable(function, name, tensor):
         )
 
 
-def _int_list(value, function, name):
+def _int_list(value, function, name, position):
     """把 int 或 int 序列变成列表；其他类型按 torch 的措辞抛 TypeError。"""
     items = [value] if isinstance(value, numbers.Integral) else value
     try:
         items = list(items)
     except TypeError:
         raise TypeError(
-            f"{function}(): argument '{name}' must be tuple of ints, not {type(value).__name__}"
+            f"{function}(): argument '{name}' (position {position}) must be tuple of ints, not "
+            f"{type(value).__name__}"
         ) from None
-    for position, item in enumerate(items):
+    for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, numbers.Integral):
             raise TypeError(
-                f"{function}(): argument '{name}' must be tuple of ints, but found element of type "
-                f"{type(item).__name__} at pos {position}"
+                f"{function}(): argument '{name}' (position {position}) must be tuple of ints, but found element "
+                f"of type {type(item).__name__} at pos {index}"
             )
     return [int(item) for item in items]
 
@@ -120,9 +121,10 @@ def linear(input, weight, bias=None):
             f"{_CPP_TYPE_NAMES[weight.dtype.name]}"
         )
     if weight.dim() == 1:
-        # 一维 weight 就是一个向量积，torch 也允许
-        out = input.matmul(weight)
-        return out if bias is None else out + bias
+        # 一维 weight 是一次向量积，torch 允许，但此时不能再加 bias
+        if bias is not None:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        return input.matmul(weight)
 
     rows = math.prod(input.shape[:-1])
     out_features, in_features = weight.shape
@@ -154,6 +156,13 @@ def bilinear(input1, input2, weight, bias=None):
     _check_tensor("bilinear", "input2", 2, input2)
     _check_tensor("bilinear", "weight", 3, weight)
     _check_optional_tensor("bilinear", "bias", 4, bias)
+
+    named = [("input1", input1), ("input2", input2), ("weight", weight)]
+    if bias is not None:
+        named.append(("bias", bias))
+    if len({tensor.dtype for _, tensor in named}) > 1:
+        listed = ", ".join(f"{name}: {_CPP_TYPE_NAMES[tensor.dtype.name]}" for name, tensor in named)
+        raise RuntimeError(f"All tensors must have the same dtype, got {listed}")
     if input1.dim() != input2.dim():
         raise RuntimeError(
             f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}"
@@ -164,6 +173,7 @@ def bilinear(input1, input2, weight, bias=None):
                 f"bilinear(): input batch dimensions do not match at dim {dim}: got {input1.shape[dim]} "
                 f"and {input2.shape[dim]}"
             )
+
     if weight.dim() != 3:
         raise RuntimeError(f"bilinear(): weight must be 3-dimensional, but got {weight.dim()} dimensions")
     if input1.shape[-1] != weight.shape[1]:
@@ -189,9 +199,12 @@ def bilinear(input1, input2, weight, bias=None):
 # ---------------------------------------------------------------------------
 
 
+_CONV_POSITIONS = {"stride": 4, "padding": 5, "dilation": 6}
+
+
 def _conv_param(value, spatial_dims, weight_spatial_dims, function, name):
     """把 stride/padding/dilation 展开成每个空间维一个数；长度不合时用 torch 的措辞报错。"""
-    items = _int_list(value, function, name)
+    items = _int_list(value, function, name, _CONV_POSITIONS[name])
     if len(items) == 1:
         items = items * spatial_dims
     if len(items) != weight_spatial_dims:
@@ -203,7 +216,7 @@ def _conv_param(value, spatial_dims, weight_spatial_dims, function, name):
 
 
 def _convnd(spatial_dims, function, input, weight, bias, stride, padding, dilation, groups):
-    """conv1d/2d/3d 的共同实现：检查参数（顺序与 torch 相同），然后调用 ``Convolution`` 算子。"""
+    """conv1d/2d/3d 的共同实现：按 torch 的规则检查参数，然后调用 ``Convolution`` 算子。"""
     _check_tensor(function, "input", 1, input)
     _check_tensor(function, "weight", 2, weight)
     _check_optional_tensor(function, "bias", 3, bias)
@@ -314,7 +327,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
 
 
-def _pair_arg(value, function, name, allow_empty=False):
+def _pair_arg(value, function, name):
     """池化与 unfold 的二元参数：一个整数或两个整数，否则按 torch 的措辞报错。"""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return (int(value), int(value))
@@ -374,6 +387,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     dilation = _pair_arg(dilation, "col2im", "dilation")
     padding = _pair_arg(padding, "col2im", "padding")
     stride = _pair_arg(stride, "col2im", "stride")
+
     batched = input.dim() == 3
     cols = input if batched else input.unsqueeze(0)
     blocks = [
@@ -393,6 +407,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"number of sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
             f"input.size(2)={cols.shape[2]}."
         )
+
     out = _conv.Fold.apply(cols, output_size, kernel, stride, [(p, p) for p in padding], dilation, tuple(blocks))
     return out if batched else out.squeeze(0)
 
@@ -410,7 +425,7 @@ def pad(input, pad, mode="constant", value=None):
     且输入要比被填充的维数多一或两维（批次维、通道维），与 torch 相同。
     """
     _check_tensor("pad", "input", 1, input)
-    amounts = _int_list(pad, "pad", "pad")
+    amounts = _int_list(pad, "pad", "pad", 2)
     if len(amounts) % 2 != 0:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(amounts) // 2 > input.dim():
@@ -669,6 +684,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_not_differentiable("native_batch_norm", "running_mean", running_mean)
     _check_not_differentiable("native_batch_norm", "running_var", running_var)
     _require_floating("batch_norm", input)
+    _check_parameter_dtypes(input, weight, bias, running_mean, running_var)
 
     if not training:
         return _normalization.BatchNorm.apply(input, weight, bias, running_mean, running_var, False, eps)
@@ -690,7 +706,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise TypeError(
             "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int"
         )
-    shape = _int_list(normalized_shape, "layer_norm", "normalized_shape")
+    shape = _int_list(normalized_shape, "layer_norm", "normalized_shape", 2)
     if not shape:
         raise RuntimeError(
             "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but "
@@ -709,7 +725,17 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"{list(input.shape)}"
         )
     _require_floating("layer_norm", input)
+    _check_parameter_dtypes(input, weight, bias)
     return _normalization.LayerNorm.apply(input, weight, bias, len(shape), eps)
+
+
+def _check_parameter_dtypes(input, *parameters):
+    """归一化的 weight、bias、running 统计量必须与 input 同一 dtype。"""
+    for tensor in parameters:
+        if tensor is not None and tensor.dtype is not input.dtype:
+            raise RuntimeError(
+                f"mixed dtype (CPU): expect parameter to have scalar type of {input.dtype._torch_name}"
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -759,6 +785,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     - ``padding_idx``：这一行不接收梯度（常用作填充符的向量）；负数从末尾数。
     - ``max_norm``：查表前，把 input 里出现的、范数超过 max_norm 的行就地缩放到 max_norm（会修改 weight）。
     - ``scale_grad_by_freq``：梯度按该下标在本批中出现的次数缩小。
+    - ``sparse``：weight 的梯度是稀疏 COO 张量（只含用到的行），给 ``optim.SparseAdam`` 等使用。
     """
     _check_tensor("embedding", "input", 1, input)
     _check_tensor("embedding", "weight", 2, weight)
@@ -779,12 +806,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     indices = input._array
     if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= weight.shape[0]):
         raise IndexError("index out of range in self")
-    if sparse:
-        # 限制：稀疏梯度（sparse=True）尚未实现，weight.grad 只能是稠密张量。
-        raise NotImplementedError("edunn's embedding does not support sparse=True yet; use sparse=False")
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
-    return _embedding.Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+    return _embedding.Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, bool(sparse))
 
 
 def _embedding_renorm_(weight, input, max_norm, norm_type):
@@ -966,7 +990,12 @@ def _reduction_from(size_average, reduce, reduction):
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
-        reduction = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
+        if size_average and reduce:
+            reduction = "mean"
+        elif reduce:
+            reduction = "sum"
+        else:
+            reduction = "none"
         warnings.warn(
             f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
             UserWarning,
@@ -1117,7 +1146,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing, class_dim)
 
     if label_smoothing > 0.0 and label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
     if input.dim() == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     _require_floating("log_softmax_lastdim_kernel_impl", input)
@@ -1148,7 +1177,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing, class_dim):
     if label_smoothing < 0.0 or label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
     classes = input.shape[class_dim]
     _check_class_weight(weight, classes, prefix="cross_entropy: ")
     log_probs = log_softmax(input, class_dim)

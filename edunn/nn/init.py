@@ -9,8 +9,8 @@ r"""``edunn.nn.init``：参数初始化。每个函数就地改写张量（在 n
 - Kaiming（He）：$\mathrm{std} = \text{gain} / \sqrt{\text{fan}}$，为 ReLU 一类只保留一半信号的激活设计；
 - 均匀分布 $U(-b, b)$ 的标准差是 $b / \sqrt{3}$，所以均匀版本取 $b = \sqrt{3}\,\mathrm{std}$。
 
-``generator`` 参数：None 时用 edunn 的全局随机流；也可以传入一个 ``numpy.random.Generator``
-（cuda 张量传 ``cupy.random.Generator``），这与 torch 接受 ``torch.Generator`` 的位置相同。
+``generator`` 参数（与 torch 接受 ``torch.Generator`` 的位置相同）：None 时用 edunn 的全局随机流；
+也可以传入 ``edunn.Generator``，或直接传一个 ``numpy.random.Generator``（cuda 张量也可传 ``cupy.random.Generator``）。
 """
 
 import math
@@ -19,6 +19,8 @@ import warnings
 import numpy as np
 
 from .. import _backend
+from .._generator import Generator
+from .._ops.pointwise import xp_of
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -101,13 +103,19 @@ def _require_floating(kernel, tensor):
 
 
 def _generator(tensor, generator):
-    return generator if generator is not None else _backend.generator(tensor.device)
+    """返回 numpy/cupy 的随机数生成器：edunn.Generator 取出它内部的那一个。"""
+    if generator is None:
+        return _backend.generator(tensor.device)
+    if isinstance(generator, Generator):
+        return generator._rng
+    return generator
 
 
 def _write(tensor, values):
-    """把 values 写进 tensor 的存储（no_grad 下的就地复制，版本号加一）。"""
+    """把 values 写进 tensor 的存储（no_grad 下的就地复制，版本号加一）；values 可以在另一台设备上。"""
+    values = _backend.move_array(values.astype(tensor.dtype.numpy, copy=False), tensor.device)
     with no_grad():
-        tensor.copy_(Tensor._wrap(values.astype(tensor.dtype.numpy, copy=False), tensor.device))
+        tensor.copy_(Tensor._wrap(values, tensor.device))
     return tensor
 
 
@@ -132,7 +140,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """用 $U(a, b)$ 填充。"""
     _require_floating("check_uniform_bounds", tensor)
     if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
     return _uniform(tensor, a, b, generator)
 
 
@@ -140,7 +148,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     r"""用 $\mathcal{N}(\text{mean}, \text{std}^2)$ 填充。"""
     _require_floating("normal_kernel_cpu", tensor)
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     return _normal(tensor, mean, std, generator)
 
 
@@ -159,7 +167,6 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         )
     _require_floating("normal_kernel_cpu", tensor)
     gen = _generator(tensor, generator)
-    xp = tensor._xp
     shape = tuple(tensor.shape)
     dtype = _sampling_dtype(tensor)
 
@@ -167,22 +174,27 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         return (1.0 + math.erf(value / math.sqrt(2.0))) / 2.0
 
     coverage = normal_cdf((b - mean) / std) - normal_cdf((a - mean) / std)
-    values = xp.empty(shape, dtype=dtype)
-    pending = xp.ones(shape, dtype=bool)
     if coverage > 0.3:
-        while bool(pending.any()):
+        def draw():
             candidates = gen.standard_normal(shape, dtype=dtype) * std + mean
-            values = xp.where(pending, candidates, values)
-            pending = pending & ((values < a) | (values > b))
+            return candidates, (candidates >= a) & (candidates <= b)
     else:
         mode = max(a, min(mean, b))  # 区间内密度最大的点
         log_peak = -0.5 * ((mode - mean) / std) ** 2
-        while bool(pending.any()):
+
+        def draw():
             candidates = gen.random(shape, dtype=dtype) * (b - a) + a
             log_density = -0.5 * ((candidates - mean) / std) ** 2 - log_peak
-            accepted = xp.log(gen.random(shape, dtype=dtype)) <= log_density
-            values = xp.where(pending & accepted, candidates, values)
-            pending = pending & ~accepted
+            # 1 - U 落在 (0, 1]，取对数不会遇到 log(0)
+            return candidates, xp_of(candidates).log1p(-gen.random(shape, dtype=dtype)) <= log_density
+
+    values, accepted = draw()
+    xp = xp_of(values)
+    pending = ~accepted
+    while bool(pending.any()):
+        candidates, accepted = draw()
+        values = xp.where(pending & accepted, candidates, values)
+        pending = pending & ~accepted
     return _write(tensor, values)
 
 
@@ -283,11 +295,11 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
-    xp = tensor._xp
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     gen = _generator(tensor, generator)
     flattened = gen.standard_normal((rows, cols), dtype=_sampling_dtype(tensor))
+    xp = xp_of(flattened)
     if rows < cols:
         flattened = flattened.T
     q, r = xp.linalg.qr(flattened)

@@ -1,6 +1,7 @@
 """Adagrad：用梯度平方的累加和为每个坐标缩放学习率。"""
 
 from .._creation import full_like, tensor
+from .._sparse import sparse_coo_tensor
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from .optimizer import Optimizer, _ensure_tensor_step, _get_scalar_dtype, _get_value
@@ -28,6 +29,9 @@ class Adagrad(Optimizer):
 
     状态：``step`` 与 ``sum``（即 :math:`s_t`）。与 torch 相同，构造时就为每个参数建好状态，
     初值取构造参数 ``initial_accumulator_value``（参数组里单独写的同名值不起作用）。
+
+    稀疏梯度（``Embedding(sparse=True)`` 给出的）也可以用：先合并重复行，只更新出现的行的
+    :math:`s` 与参数；这时不能有权重衰减（与 torch 相同，抛 RuntimeError）。
 
     Args:
         params: 参数、``(名字, 参数)`` 对或参数组字典的可迭代对象。
@@ -94,6 +98,11 @@ class Adagrad(Optimizer):
             with enable_grad():
                 loss = closure()
 
+        # 稀疏梯度不能加权重衰减（torch 在更新到这个参数时才报错，edunn 先检查，报错时什么都没改）
+        for group in self.param_groups:
+            if group["weight_decay"] != 0 and any(p.grad is not None and p.grad.is_sparse for p in group["params"]):
+                raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+
         for group in self.param_groups:
             lr = group["lr"]
             lr_decay = group["lr_decay"]
@@ -118,8 +127,25 @@ class Adagrad(Optimizer):
 
                 clr = lr / (1 + (step - 1) * lr_decay)
 
+                if grad.is_sparse:
+                    self._sparse_update(param, grad, state_sum, eps, _get_value(clr))
+                    continue
+
                 state_sum.addcmul_(grad, grad, value=1)
                 std = state_sum.sqrt().add_(eps)
                 param.addcdiv_(grad, std, value=-_get_value(clr))
 
         return loss
+
+    @staticmethod
+    def _sparse_update(param, grad, state_sum, eps, clr):
+        """稀疏梯度（例如 ``Embedding(sparse=True)``）：只更新出现的行的累加和与参数，与 torch 相同。"""
+        grad = grad.coalesce()  # 更新不是线性的：同一行的梯度必须先加起来
+        indices, values = grad._indices(), grad._values()
+
+        def make_sparse(row_values):
+            return sparse_coo_tensor(indices, row_values, grad.shape, is_coalesced=True)
+
+        state_sum.add_(make_sparse(values * values))
+        std_values = state_sum.sparse_mask(grad)._values().sqrt() + eps
+        param.add_(make_sparse(values / std_values), alpha=-clr)

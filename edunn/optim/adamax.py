@@ -4,7 +4,7 @@ from .._creation import tensor, zeros_like
 from .._functions import maximum
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
-from .optimizer import Optimizer, _ensure_tensor_step, _get_scalar_dtype, _get_value
+from .optimizer import Optimizer, _ensure_tensor_step, _get_scalar_dtype, _get_value, _reject_sparse_grads
 
 __all__ = ["Adamax"]
 
@@ -84,6 +84,7 @@ class Adamax(Optimizer):
             with enable_grad():
                 loss = closure()
 
+        _reject_sparse_grads(self, "Adamax does not support sparse gradients")
         for group in self.param_groups:
             lr = group["lr"]
             beta1, beta2 = group["betas"]

@@ -3,7 +3,7 @@
 from .._creation import tensor, zeros_like
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
-from .optimizer import Optimizer, _ensure_tensor_step, _get_scalar_dtype, _get_value
+from .optimizer import Optimizer, _ensure_tensor_step, _get_scalar_dtype, _get_value, _reject_sparse_grads
 
 __all__ = ["NAdam"]
 
@@ -102,6 +102,7 @@ class NAdam(Optimizer):
             with enable_grad():
                 loss = closure()
 
+        _reject_sparse_grads(self, "NAdam does not support sparse gradients")
         for group in self.param_groups:
             lr = group["lr"]
             beta1, beta2 = group["betas"]

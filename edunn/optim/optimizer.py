@@ -84,7 +84,7 @@ def _typename(obj):
 # torch 为速度或为 CUDA 图 / 对 step 求导准备的执行路径。edunn 只有一条逐张量的实现，
 # 下面这些取值会改变结果或需要 edunn 没有的能力，所以直接拒绝（foreach 不改变结果，任意取值都接受）。
 _UNSUPPORTED_PATHS = {
-    "fused": "edunn has no fused kernels; its single-tensor step computes the same update. "
+    "fused": "edunn has no fused kernels; its step follows torch's default for-loop implementation. "
              "Use fused=None (the default) or fused=False",
     "capturable": "it prepares step() for CUDA graph capture, which edunn does not do. "
                   "Use capturable=False",
@@ -469,3 +469,15 @@ def _ensure_tensor_step(optimizer, keys=("step",)):
             for key in keys:
                 if key in param_state and not isinstance(param_state[key], Tensor):
                     param_state[key] = tensor(float(param_state[key]), dtype=_get_scalar_dtype())
+
+
+def _reject_sparse_grads(optimizer, message):
+    """任何参数的梯度是稀疏张量时抛 RuntimeError(message)。
+
+    在更新任何参数、创建任何状态之前检查所有参数组，所以报错时优化器保持原样
+    （torch 逐组检查，前面的组可能已经更新过）。
+    """
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            if param.grad is not None and param.grad.is_sparse:
+                raise RuntimeError(message)

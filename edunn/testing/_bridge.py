@@ -24,6 +24,12 @@ def to_torch(value, device=None):
     ``device`` 默认与原张量相同（edunn 的 cuda:0 对应 torch 的 cuda:0）。
     """
     torch = _torch()
+    if isinstance(value, Tensor) and value.is_sparse:
+        indices = to_torch(value._indices(), device)
+        values = to_torch(value._values(), device)
+        # 显式给出 check_invariants，torch 就不会发出"invariant checks are implicitly disabled"的警告
+        return torch.sparse_coo_tensor(indices, values, tuple(value.shape), is_coalesced=value.is_coalesced(),
+                                       check_invariants=True)
     if isinstance(value, Tensor):
         host = _backend.to_numpy(value._array)
         if value.dtype is _backend.bfloat16:
@@ -44,6 +50,14 @@ def to_torch(value, device=None):
 def from_torch(value, device=None):
     """把 torch 张量（或嵌套结构中的张量）复制成 edunn 张量。"""
     torch = _torch()
+    if isinstance(value, torch.Tensor) and value.layout == torch.sparse_coo:
+        from .._coo import COOArray
+        from .._sparse import SparseTensor
+
+        indices = from_torch(value._indices(), device)
+        values = from_torch(value._values(), device)
+        coo = COOArray(indices._array, values._array, tuple(value.shape), value.is_coalesced())
+        return SparseTensor._from_coo(coo, values.device)
     if isinstance(value, torch.Tensor):
         detached = value.detach()
         source_device = str(detached.device) if detached.device.type == "cpu" else f"cuda:{detached.device.index or 0}"

@@ -53,6 +53,10 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
         for a, e in zip(actual, expected):
             assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype, msg=msg)
         return
+    if _is_sparse(actual) or _is_sparse(expected):
+        _assert_sparse_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype,
+                             msg=msg)
+        return
     if isinstance(actual, (int, float)) and isinstance(expected, (int, float)):
         actual, expected = np.float64(actual), np.float64(expected)
         check_dtype = False
@@ -74,13 +78,40 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
     if not close.all():
         mismatched = int((~close).sum())
         diff = np.abs(a64 - e64)
-        worst = np.unravel_index(np.nanargmax(np.where(close, -np.inf, diff)), a.shape) if a.ndim else ()
+        # 一边是 nan 的位置没有差值可比，定位最差元素时把它当作无穷大
+        worst = np.unravel_index(np.argmax(np.where(close, -np.inf, np.nan_to_num(diff, nan=np.inf))),
+                                 a.shape) if a.ndim else ()
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = diff / np.abs(e64)
         raise AssertionError(
             f"{prefix}Tensor-likes are not close!\n\n"
             f"Mismatched elements: {mismatched} / {a.size} ({100.0 * mismatched / max(a.size, 1):.1f}%)\n"
-            f"Greatest absolute difference: {np.nanmax(diff)} at index {tuple(int(i) for i in worst)} "
+            f"Greatest absolute difference: {_nanmax(diff)} at index {tuple(int(i) for i in worst)} "
             f"(up to {atol} allowed)\n"
-            f"Greatest relative difference: {np.nanmax(relative)} (up to {rtol} allowed)"
+            f"Greatest relative difference: {_nanmax(relative)} (up to {rtol} allowed)"
         )
+
+
+def _nanmax(values):
+    """忽略 nan 的最大值；全是 nan 时返回 nan（np.nanmax 此时会发出 RuntimeWarning）。"""
+    finite_or_inf = values[~np.isnan(values)]
+    return finite_or_inf.max() if finite_or_inf.size else np.nan
+
+
+def _is_sparse(value):
+    return getattr(value, "is_sparse", False) is True
+
+
+def _assert_sparse_close(actual, expected, **options):
+    """两个稀疏张量：先各自合并重复坐标，再要求坐标完全相同、值在容差内（torch.testing 也这样比）。"""
+    prefix = f"{options['msg']}: " if options.get("msg") else ""
+    if not (_is_sparse(actual) and _is_sparse(expected)):
+        raise AssertionError(f"{prefix}The values for attribute 'layout' do not match: one tensor is sparse and "
+                             "the other is dense.")
+    if tuple(actual.shape) != tuple(expected.shape):
+        raise AssertionError(f"{prefix}The values for attribute 'shape' do not match: {tuple(actual.shape)} != "
+                             f"{tuple(expected.shape)}.")
+    actual, expected = actual.coalesce(), expected.coalesce()
+    assert_close(actual._indices(), expected._indices(), rtol=0, atol=0, check_dtype=False,
+                 msg=f"{prefix}sparse indices")
+    assert_close(actual._values(), expected._values(), **options)

@@ -43,8 +43,8 @@ def _as_tuple(value):
 def check_function(function, reference, *args, rtol=None, atol=None, seed=0, **kwargs):
     """运行 ``function(*args, **kwargs)``（edunn 或你自己的实现）与 ``reference``（torch 的函数），比较两者。
 
-    - args / kwargs 里的 edunn 张量用 ``to_torch`` 逐位复制给 reference，``requires_grad`` 一并带上；
-      其他值原样传给两边。
+    - args / kwargs 里的 edunn 张量用 ``to_torch`` 逐位复制到 cpu 上交给 reference，``requires_grad``
+      一并带上；其他值原样传给两边。
     - 输出可以是张量或张量元组，逐个比较形状、dtype 与数值（容差默认同 ``assert_close``）。
     - 对需要梯度的浮点输出，用同一个随机的上游梯度（由 ``seed`` 决定）各自反向传播，
       比较每个 ``requires_grad=True`` 的输入得到的梯度。用的是 ``autograd.grad``，不改动输入的 ``.grad``。
@@ -52,8 +52,9 @@ def check_function(function, reference, *args, rtol=None, atol=None, seed=0, **k
     返回 ``FunctionCheck``：可以直接 ``assert``，也可以 ``print`` 出一句结论。
     """
     torch = _torch()
-    torch_args = [to_torch(a) for a in args]
-    torch_kwargs = {k: to_torch(v) for k, v in kwargs.items()}
+    # torch 一侧总在 cpu 上算：edunn 在 cuda 上时，参照值仍来自 torch 的 cpu 实现。
+    torch_args = [to_torch(a, device="cpu") for a in args]
+    torch_kwargs = {k: to_torch(v, device="cpu") for k, v in kwargs.items()}
     outputs = _as_tuple(function(*args, **kwargs))
     expected = _as_tuple(reference(*torch_args, **torch_kwargs))
     mismatches, compared = [], []
@@ -79,13 +80,13 @@ def check_function(function, reference, *args, rtol=None, atol=None, seed=0, **k
     grads = edunn_grad(
         [out for out, _ in differentiable],
         [a for _, a, _ in inputs],
-        [from_torch(torch.from_numpy(g)).to(out.device) for g, (out, _) in zip(upstream, differentiable)],
+        [from_torch(torch.from_numpy(g), device=out.device) for g, (out, _) in zip(upstream, differentiable)],
         allow_unused=True,
     )
     torch_grads = torch.autograd.grad(
         [exp for _, exp in differentiable],
         [t for _, _, t in inputs],
-        [torch.from_numpy(g).to(exp.device) for g, (_, exp) in zip(upstream, differentiable)],
+        [torch.from_numpy(g) for g in upstream],
         allow_unused=True,
     )
     for (name, _, _), got, want in zip(inputs, grads, torch_grads):

@@ -12,6 +12,11 @@ from ._bridge import _torch, from_torch
 from ._modules import copy_weights
 
 
+def _report(text):
+    # 一次写出全部文字：Jupyter 内核会把分两次写出的文字和换行存成两段输出。
+    print(text + "\n", end="")
+
+
 def _mlp_pair(device):
     torch = _torch()
     from .. import nn
@@ -88,16 +93,16 @@ def check_avg_fn(avg_fn, torch_avg_fn, *, multi=False, use_buffers=False, update
         try:
             averaged.update_parameters(model)
         except NotImplementedError as error:
-            print(f"还没有实现：{error}" if str(error) else "还没有实现。")
+            _report(f"还没有实现：{error}" if str(error) else "还没有实现。")
             return False
         mismatch = _first_mismatch(averaged, torch_averaged, rtol, atol)
         if mismatch is not None:
             name, difference = mismatch
             detail = "" if difference is None else f"，最大绝对误差 {difference:.3g}"
-            print(f"不一致：第 {update} 次更新后 {name} 与 torch 不同{detail}")
+            _report(f"不一致：第 {update} 次更新后 {name} 与 torch 不同{detail}")
             return False
     compared = "参数与缓冲区" if use_buffers else "参数"
-    print(f"一致：{updates} 次更新后，平均模型的{compared}都与 torch 相同（rtol={rtol:g}）")
+    _report(f"一致：{updates} 次更新后，平均模型的{compared}都与 torch 相同（rtol={rtol:g}）")
     return True
 
 
@@ -135,7 +140,7 @@ def check_update_bn(update_bn, *, batches=6, rtol=1e-10, atol=1e-12, seed=0, dev
     try:
         update_bn(loader, model)
     except NotImplementedError as error:
-        print(f"还没有实现：{error}" if str(error) else "还没有实现。")
+        _report(f"还没有实现：{error}" if str(error) else "还没有实现。")
         return False
 
     verdicts = {
@@ -143,6 +148,5 @@ def check_update_bn(update_bn, *, batches=6, rtol=1e-10, atol=1e-12, seed=0, dev
         "momentum 已恢复": [m.momentum for m in model.modules() if isinstance(m, _BatchNorm)] == momenta,
         "training 标志已恢复": model.training == torch_model.training,
     }
-    for label, passed in verdicts.items():
-        print(f"{label}：{passed}")
+    _report("\n".join(f"{label}：{passed}" for label, passed in verdicts.items()))
     return all(verdicts.values())
