@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 import edunn
 from edunn.examples import digits
@@ -149,12 +150,13 @@ def float64_runs(data):
     model = digits.build_model(edunn)
     torch_model = digits.build_model(torch)
     copy_weights(model, torch_model)
-    # 这么小的卷积用一个线程更快：多线程的同步开销大于并行的收益
+    # 这么小的矩阵用一个线程更快：多线程的同步开销大于并行的收益
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return {lib.__name__: digits.Trainer(lib, m, data, config).fit()
-                for lib, m in ((edunn, model), (torch, torch_model))}
+        with threadpool_limits(limits=1, user_api="blas"):
+            return {lib.__name__: digits.Trainer(lib, m, data, config).fit()
+                    for lib, m in ((edunn, model), (torch, torch_model))}
     finally:
         torch.set_num_threads(threads)
 
