@@ -237,7 +237,8 @@ def test_comparisons_stay_on_cuda():
     mine, theirs = _inputs([normal(14, 6), normal(15, 6)])
     for op in (lambda a, b: a < b, lambda a, b: a == a, lambda a, b: (a > 0) & (b > 0), lambda a, b: ~(a > b)):
         result = op(*mine)
-        assert result.device == DEVICE and result.dtype is edunn.bool
+        assert result.device == DEVICE
+        assert result.dtype is edunn.bool
         assert_close(result, op(*theirs))
 
 
@@ -335,20 +336,24 @@ def test_module_moves_between_devices_like_torch():
 
     assert model.cuda() is model
     assert model[0].weight is weight  # 参数对象不变，优化器里的引用仍然有效
-    assert weight.device == DEVICE and weight.grad.device == DEVICE
-    assert model[1].running_mean.device == DEVICE and model[1].num_batches_tracked.device == DEVICE
+    assert weight.device == DEVICE
+    assert weight.grad.device == DEVICE
+    assert model[1].running_mean.device == DEVICE
+    assert model[1].num_batches_tracked.device == DEVICE
     assert running_mean.device.type == "cpu"  # 缓冲区换成了新张量，与 torch 相同
 
     model.to("cpu")
     model.to("cuda:0")
     assert all(t.device == DEVICE for t in model.state_dict().values())
     model.cpu()
-    assert weight.device.type == "cpu" and weight.grad.device.type == "cpu"
+    assert weight.device.type == "cpu"
+    assert weight.grad.device.type == "cpu"
     for name, tensor in model.state_dict().items():
         assert_close(tensor, before[name], rtol=0, atol=0, msg=name)
 
     model.to(DEVICE, edunn.float32)
-    assert weight.dtype is edunn.float32 and weight.device == DEVICE
+    assert weight.dtype is edunn.float32
+    assert weight.device == DEVICE
     assert model[1].num_batches_tracked.dtype is edunn.int64
 
 
@@ -569,7 +574,8 @@ def test_to_torch_and_from_torch_between_cuda_tensors():
     values = normal(23, 2, 3)
     mine = edunn.tensor(values, device=DEVICE, requires_grad=True)
     theirs = to_torch(mine, device=TORCH_DEVICE)
-    assert theirs.device.type == TORCH_DEVICE.type and theirs.requires_grad
+    assert theirs.device.type == TORCH_DEVICE.type
+    assert theirs.requires_grad
     back = from_torch(theirs, device=DEVICE)
     assert back.device == DEVICE
     assert_close(back, mine, rtol=0, atol=0)

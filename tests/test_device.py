@@ -178,9 +178,11 @@ def test_moves_between_devices_keep_values_and_gradients(stand_in_cuda):
     host = torch.randn(3, 4, dtype=torch.float64)
     x = from_torch(host).requires_grad_()
     on_gpu = x.cuda()
-    assert on_gpu.device == edunn.device("cuda:0") and on_gpu.is_cuda
+    assert on_gpu.device == edunn.device("cuda:0")
+    assert on_gpu.is_cuda
     assert on_gpu.grad_fn.name() == "ToCopyBackward0"
-    assert on_gpu.to("cuda:0") is on_gpu and on_gpu.cuda() is on_gpu
+    assert on_gpu.to("cuda:0") is on_gpu
+    assert on_gpu.cuda() is on_gpu
     back = (on_gpu * 2).cpu()
     assert back.device == edunn.device("cpu")
     back.sum().backward()
@@ -195,7 +197,8 @@ def test_cuda_tensor_refuses_implicit_numpy(stand_in_cuda):
         with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu()"):
             convert(t)
     assert t.cpu().numpy().tolist() == [1.0, 1.0]
-    assert t.tolist() == [1.0, 1.0] and t.sum().item() == 2.0
+    assert t.tolist() == [1.0, 1.0]
+    assert t.sum().item() == 2.0
 
 
 def test_bfloat16_on_cuda_is_rejected(stand_in_cuda):
@@ -207,7 +210,8 @@ def test_bfloat16_on_cuda_is_rejected(stand_in_cuda):
             make()
     # bfloat16 数据换成 float32 后可以上 GPU
     converted = edunn.tensor(edunn.ones(2, dtype=edunn.bfloat16), dtype=edunn.float32, device="cuda")
-    assert converted.dtype is edunn.float32 and converted.is_cuda
+    assert converted.dtype is edunn.float32
+    assert converted.is_cuda
 
 
 # ---------------------------------------------------------------------------
@@ -251,9 +255,11 @@ def test_cpu_scalar_tensor_in_place_and_where(stand_in_cuda):
     x = edunn.ones(3, device="cuda")
     x.mul_(edunn.tensor(4.0))
     x.sub_(edunn.tensor(1.0), alpha=2)
-    assert x.device == edunn.device("cuda:0") and x.tolist() == [2.0, 2.0, 2.0]
+    assert x.device == edunn.device("cuda:0")
+    assert x.tolist() == [2.0, 2.0, 2.0]
     chosen = edunn.where(x > 1, edunn.tensor(7.0), x)
-    assert chosen.is_cuda and chosen.tolist() == [7.0, 7.0, 7.0]
+    assert chosen.is_cuda
+    assert chosen.tolist() == [7.0, 7.0, 7.0]
     assert x.masked_fill(x > 1, edunn.tensor(0.5)).tolist() == [0.5, 0.5, 0.5]
     # 就地运算的输出是 cpu 零维张量本身：它不能变成 cuda 张量
     with pytest.raises(RuntimeError) as error:
@@ -285,7 +291,8 @@ def test_assignment_across_devices(stand_in_cuda):
         x[edunn.tensor([0, 1])] = edunn.ones(2, 3)
     assert str(error.value) == MIXED
     x.copy_(edunn.full((2, 3), 3.0))
-    assert x.is_cuda and x.sum().item() == 18.0
+    assert x.is_cuda
+    assert x.sum().item() == 18.0
 
 
 def test_max_with_dim_gradient_on_cuda(stand_in_cuda):

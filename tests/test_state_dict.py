@@ -251,7 +251,8 @@ def test_incompatible_keys_repr_and_fields_match_torch():
         module = make(lib, "Affine", 3, 2)
         result = module.load_state_dict(module.state_dict())
         assert repr(result) == str(result) == "<All keys matched successfully>"
-        assert result.missing_keys == [] and result.unexpected_keys == []
+        assert result.missing_keys == []
+        assert result.unexpected_keys == []
     partial = {}
     for lib in LIBS:
         module = make(lib, "Net")
@@ -343,7 +344,8 @@ def test_shared_parameters_and_modules_load_into_every_name():
     for lib in LIBS:
         module = make(lib, "Tied")
         state = module.state_dict()
-        assert "decoder.weight" in state and "alias.weight" in state
+        assert "decoder.weight" in state
+        assert "alias.weight" in state
         state = {k: lib.full_like(v, float(i)) for i, (k, v) in enumerate(state.items())}
         module.load_state_dict(state)
         # 共享的参数按键的顺序被写了多次，最后一次写入的值留下
@@ -579,7 +581,8 @@ def test_direct_load_from_state_dict_copies_immediately():
         state = {"weight": lib.zeros(2, 3, dtype=lib.float64), "bias": lib.zeros(3, dtype=lib.float64)}
         module._load_from_state_dict(state, "", {}, True, missing, unexpected, errors)
         assert module.weight.abs().sum().item() == 0.0
-        assert len(errors) == 1 and errors[0].startswith("size mismatch for bias")
+        assert len(errors) == 1
+        assert errors[0].startswith("size mismatch for bias")
 
 
 def test_optimizer_like_state_dict_checkpoint_round_trip(tmp_path):

@@ -8,7 +8,7 @@ It reports, per cell:
 errors (exit status 1)
   - an output names a device (``cuda``, ``cpu``, ``device(type=...)``, ``device='...'``): it reads
     differently on the other device;
-  - an output holds a tensor repr (``tensor(...)``, ``Parameter containing``) in a cell that uses
+  - an output contains a tensor repr (``tensor(...)``, ``Parameter containing``) in a cell that uses
     DEVICE and copies nothing to the host: on cuda the repr gains ``device='cuda:0'``.
 warnings (exit status 1 only with --strict)
   - a tensor repr in a cell that does not mention DEVICE (its tensor may still come from one that does),
@@ -45,7 +45,7 @@ def _text(value):
 
 
 def output_texts(cell):
-    """The text parts of a code cell's outputs, the parts nbval compares."""
+    """Yield the text parts of a code cell's outputs, which are the parts nbval compares."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream":
             yield _text(output.get("text"))
@@ -83,7 +83,7 @@ def check_notebook(path):
             match = TENSOR_REPR.search(text)
             if match:
                 level = "error" if uses_device and not copies_to_host else "warning"
-                findings.append((number, level, "output holds a tensor repr, which gains device='cuda:0' on "
+                findings.append((number, level, "output contains a tensor repr, which gains device='cuda:0' on "
                                                 f"cuda; print a verdict, .tolist() or .cpu(): ...{_excerpt(text, match)}..."))
             match = LONG_FLOAT.search(text)
             if match:

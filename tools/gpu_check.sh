@@ -77,8 +77,8 @@ if [ ! -x "$python" ]; then
         failed=1
         finish
     fi
-    # A venv sees its base interpreter's packages, not those of a venv that $PYTHON may itself be
-    # (the usual case on GPU images). A .pth file appends that venv's site-packages to the new path.
+    # A new venv imports its base interpreter's packages, but not those of a venv that $PYTHON may be
+    # itself, which is the usual case on GPU images. A .pth file adds that venv's site-packages.
     "$base_python" -c 'import site, sys; sys.prefix != sys.base_prefix and print("\n".join(site.getsitepackages()))' \
         >"$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/gpu_check_parent.pth"
 fi
@@ -100,8 +100,8 @@ for entry in numpy:numpy ml_dtypes:ml_dtypes pytest:pytest xdist:pytest-xdist hy
              sklearn:scikit-learn scipy:scipy tqdm:tqdm; do
     probe "${entry%%:*}" "$(pin "${entry#*:}")"
 done
-# PyPI's default torch wheel for Linux x86-64 is the CUDA build (it pulls NVIDIA's CUDA runtime
-# wheels), so the pin in requirements.txt installs a CUDA torch here; no other index is needed.
+# PyPI's default torch wheel for Linux x86-64 is the CUDA build, which pulls NVIDIA's CUDA runtime
+# wheels. So the pin in requirements.txt installs a CUDA torch here, and no other index is needed.
 if ! "$python" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" >/dev/null 2>&1; then
     missing+=("$(pin torch)")
 fi
@@ -117,8 +117,8 @@ if [ ${#missing[@]} -gt 0 ]; then
         pip_source=(--no-index --find-links "$WHEELS_DIR")
     fi
     say "installing into $venv: ${missing[*]}"
-    # pip runs from $PYTHON but installs into the venv (--python), resolving against every package the
-    # venv sees, so only what is really missing is added.
+    # pip runs from $PYTHON but installs into the venv (--python). It resolves against every package
+    # the venv can import, so only the missing packages are added.
     if ! "$base_python" -m pip --python "$python" install --quiet --disable-pip-version-check "${pip_source[@]}" \
             "${missing[@]}" >"$logs/pip.log" 2>&1; then
         say "pip install failed (last lines of $logs/pip.log below)"

@@ -15,8 +15,8 @@ It reports one device, ``cuda:0``. Run the suite against it with::
 
     PYTHONPATH=tools/fake_cupy:. EDUNN_DEVICE=cuda python -m pytest tests
 
-NOTE: the rules were written from CuPy's documentation and source; a function that numpy has and CuPy
-lacks still works here, so an unsupported function is found only on a real GPU.
+NOTE: the rules were written from CuPy's documentation and source. A function that numpy has and CuPy
+lacks still works here, so such a call is found only on a real GPU.
 """
 
 import types
